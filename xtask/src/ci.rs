@@ -1,0 +1,97 @@
+//! `cargo xtask ci`: the one test command. CI runs it on a fresh clone (`.ci/run`), so every
+//! stage installs what it needs itself, pinned, and the run ends with a table of stage times.
+
+use crate::util::{run as cmd, sh};
+use anyhow::Result;
+use std::time::{Duration, Instant};
+
+struct Stage {
+    name: &'static str,
+    run: fn() -> Result<()>,
+}
+
+const STAGES: &[Stage] = &[
+    Stage {
+        name: "setup",
+        run: setup,
+    },
+    Stage {
+        name: "fmt",
+        run: fmt,
+    },
+    Stage {
+        name: "clippy",
+        run: clippy,
+    },
+    Stage {
+        name: "test",
+        run: test,
+    },
+];
+
+pub fn run(selected: &[String]) -> Result<()> {
+    let mut times: Vec<(&str, Duration, bool)> = Vec::new();
+    let mut failed = None;
+    for stage in STAGES {
+        if !selected.is_empty() && !selected.iter().any(|s| s == stage.name) {
+            continue;
+        }
+        eprintln!("\n==> stage {}", stage.name);
+        let started = Instant::now();
+        let result = (stage.run)();
+        let ok = result.is_ok();
+        times.push((stage.name, started.elapsed(), ok));
+        if let Err(err) = result {
+            eprintln!("stage {} failed: {err:#}", stage.name);
+            failed = Some(stage.name);
+            break;
+        }
+    }
+    eprintln!("\nstage times:");
+    for (name, took, ok) in &times {
+        eprintln!(
+            "  {name:<12} {:>8.1}s {}",
+            took.as_secs_f64(),
+            if *ok { "ok" } else { "FAILED" }
+        );
+    }
+    let total: Duration = times.iter().map(|t| t.1).sum();
+    eprintln!("  {:<12} {:>8.1}s", "total", total.as_secs_f64());
+    match failed {
+        Some(name) => anyhow::bail!("CI failed in stage `{name}`"),
+        None => Ok(()),
+    }
+}
+
+/// Installs the pinned tools the tests drive (moto's server, the aws CLI, ...).
+fn setup() -> Result<()> {
+    sh(
+        "if [ -f .ci/requirements.txt ]; then python3 -m pip install --quiet --disable-pip-version-check -r .ci/requirements.txt; fi",
+    )
+}
+
+fn fmt() -> Result<()> {
+    cmd("cargo", &["fmt", "--all", "--", "--check"])
+}
+
+fn clippy() -> Result<()> {
+    cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--quiet",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )
+}
+
+fn test() -> Result<()> {
+    cmd(
+        "cargo",
+        &["nextest", "run", "--workspace", "--no-fail-fast"],
+    )
+}

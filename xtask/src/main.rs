@@ -1,0 +1,76 @@
+//! `cargo xtask`: the project's automation, in Rust instead of Makefiles.
+//!
+//! Every task is a function here or in a module of its own; each shells out to the
+//! ordinary tools (`cargo`, `pip`, `npm`, `sam`) so what CI does can be repeated by hand.
+//! Tasks:
+//! - `ci`: everything CI checks, stage by stage, with how long each took.
+//! - `serve`: build what the system needs and run `presso serve` with the project's template.
+//! - `bench [name]`: the benchmarks, each side by side with its peer.
+
+mod ci;
+mod util;
+
+use anyhow::{Result, bail};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (task, rest) = match args.split_first() {
+        Some((task, rest)) => (task.as_str(), rest),
+        None => ("help", &[][..]),
+    };
+    util::cd_to_workspace_root()?;
+    match task {
+        "ci" => ci::run(rest),
+        "serve" => serve(rest),
+        "bench" => bench(rest),
+        "help" | "--help" | "-h" => {
+            print_help();
+            Ok(())
+        }
+        other => {
+            print_help();
+            bail!("unknown task `{other}`")
+        }
+    }
+}
+
+fn print_help() {
+    eprintln!(
+        "usage: cargo xtask <task>\n\n\
+         tasks:\n  \
+         ci            run every check CI runs, printing each stage's time\n  \
+         serve [ARGS]  build and run `presso serve` with the project's template and apps\n  \
+         bench [NAME]  run the benchmarks (all, or one by name)"
+    );
+}
+
+/// The README's first command: the whole system on one machine.
+fn serve(args: &[String]) -> Result<()> {
+    if !std::path::Path::new("crates/presso-local").exists() {
+        println!(
+            "`presso serve` is not built yet: the local cloud (crates/presso-local) does not exist in this checkout."
+        );
+        return Ok(());
+    }
+    let mut cmd = vec![
+        "run",
+        "--release",
+        "--package",
+        "presso-local",
+        "--bin",
+        "presso",
+        "--",
+        "serve",
+    ];
+    if std::path::Path::new("template.yaml").exists() {
+        cmd.extend(["--template", "template.yaml"]);
+    }
+    let extra: Vec<&str> = args.iter().map(String::as_str).collect();
+    cmd.extend(extra);
+    util::run("cargo", &cmd)
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    let _ = args;
+    bail!("no benchmarks are registered yet")
+}
