@@ -1,0 +1,72 @@
+/**
+ * What the display's QR panel shows at a given instant.
+ *
+ * A code is good for one 5-minute window and a number of drinks. The panel hides it once the drinks
+ * are used up and during the last seconds of the window (so nobody scans a code that dies in their
+ * hand), and asks for the next code once the window has ended. Pure: time comes in as an argument.
+ */
+import type { QrCodeResponse } from '../api/types'
+
+/** Hide the code this long before its window ends. */
+export const HIDE_BEFORE_END_MS = 15_000
+/** Windows last five minutes. */
+export const WINDOW_MS = 5 * 60 * 1000
+
+export type QrPhase = 'loading' | 'closed' | 'paused' | 'show' | 'soldOut' | 'turning'
+
+export interface QrPanelState {
+  phase: QrPhase
+  /** Whole seconds until the code is hidden (`show`) or the next code appears (`soldOut`, `turning`). */
+  secondsLeft: number
+  /** Share of the window still ahead, 0..1, for a progress ring. */
+  fractionLeft: number
+  /** True once the window is over: time to fetch the next code. */
+  needsNextCode: boolean
+}
+
+export interface QrPanelInput {
+  qr: QrCodeResponse | null
+  /** The server's clock: the local clock plus the measured offset. */
+  now: number
+  storeOpen: boolean
+  paused: boolean
+}
+
+export function qrPanelState({ qr, now, storeOpen, paused }: QrPanelInput): QrPanelState {
+  if (!storeOpen) return { phase: 'closed', secondsLeft: 0, fractionLeft: 0, needsNextCode: false }
+  if (paused) return { phase: 'paused', secondsLeft: 0, fractionLeft: 0, needsNextCode: false }
+  if (!qr) return { phase: 'loading', secondsLeft: 0, fractionLeft: 0, needsNextCode: true }
+  const msLeft = qr.windowEnds - now
+  const windowStart = qr.windowStart ?? qr.windowEnds - WINDOW_MS
+  const length = Math.max(1, qr.windowEnds - windowStart)
+  const fractionLeft = clamp(msLeft / length, 0, 1)
+  if (msLeft <= 0) return { phase: 'turning', secondsLeft: 0, fractionLeft: 0, needsNextCode: true }
+  const secondsToEnd = Math.ceil(msLeft / 1000)
+  if (qr.remaining <= 0) return { phase: 'soldOut', secondsLeft: secondsToEnd, fractionLeft, needsNextCode: false }
+  if (msLeft <= HIDE_BEFORE_END_MS) return { phase: 'turning', secondsLeft: secondsToEnd, fractionLeft, needsNextCode: false }
+  return { phase: 'show', secondsLeft: Math.ceil((msLeft - HIDE_BEFORE_END_MS) / 1000), fractionLeft, needsNextCode: false }
+}
+
+/** `m:ss` for a countdown. */
+export function formatCountdown(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds))
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+}
+
+/** The URL a QR code carries: the order app with the event and the code. */
+export function qrUrl(qr: QrCodeResponse, orderAppUrl: string): string {
+  if (qr.url) return qr.url
+  const base = orderAppUrl.includes('?') ? orderAppUrl.slice(0, orderAppUrl.indexOf('?')) : orderAppUrl
+  const params = new URLSearchParams({ eventId: qr.eventId, token: qr.token })
+  return `${base}?${params.toString()}`
+}
+
+/** Offset between the server's clock and ours, from a response that says what time it was. */
+export function clockOffset(serverTime: number | undefined, sentAt: number, receivedAt: number): number {
+  if (typeof serverTime !== 'number' || !Number.isFinite(serverTime)) return 0
+  return serverTime - (sentAt + receivedAt) / 2
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v))
+}
