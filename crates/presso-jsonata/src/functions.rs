@@ -1,0 +1,320 @@
+//! Functions this crate supplies to the evaluator: deterministic replacements for the impure
+//! built-ins (`$now`, `$millis`, `$random`, `$shuffle`) and the functions Step Functions adds to
+//! JSONata (`$partition`, `$range`, `$hash`, `$random(seed)`, `$uuid`, `$parse`).
+//!
+//! Nothing here reads a clock or an entropy source: time and randomness come from the
+//! [`Bindings`](crate::Bindings) of the evaluation.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use jsonata_core::ast::AstNode;
+use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError};
+use jsonata_core::value::JValue;
+
+use crate::bindings::Bindings;
+use crate::convert;
+use crate::error::codes;
+
+type Outcome = Result<JValue, EvaluatorError>;
+
+fn fail(code: &str, message: impl std::fmt::Display) -> EvaluatorError {
+    EvaluatorError::EvaluationError(format!("{code}: {message}"))
+}
+
+fn arity(name: &str, args: &[JValue], max: usize) -> Result<(), EvaluatorError> {
+    if args.len() > max {
+        return Err(fail(
+            codes::ARGUMENT_TYPE,
+            format!(
+                "Argument count mismatch: ${name} takes at most {max}, got {}",
+                args.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn arg(args: &[JValue], i: usize) -> &JValue {
+    args.get(i).unwrap_or(&JValue::Undefined)
+}
+
+fn wrong_type(name: &str, position: usize, expected: &str) -> EvaluatorError {
+    fail(
+        codes::ARGUMENT_TYPE,
+        format!("Argument {position} of function ${name} must be {expected}"),
+    )
+}
+
+fn number_arg(name: &str, args: &[JValue], i: usize) -> Result<Option<f64>, EvaluatorError> {
+    match arg(args, i) {
+        JValue::Undefined => Ok(None),
+        JValue::Number(n) => Ok(Some(*n)),
+        _ => Err(wrong_type(name, i + 1, "a number")),
+    }
+}
+
+/// SplitMix64: tiny, fast, and good enough for `$random` (which is no cryptographic source in
+/// jsonata-js either). The same seed always gives the same stream.
+#[derive(Debug)]
+pub(crate) struct SplitMix(Cell<u64>);
+
+impl SplitMix {
+    pub(crate) fn new(seed: u64) -> Self {
+        SplitMix(Cell::new(seed))
+    }
+
+    pub(crate) fn next_u64(&self) -> u64 {
+        let s = self.0.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0.set(s);
+        mix(s)
+    }
+
+    /// A float in [0, 1) with 53 random bits.
+    pub(crate) fn next_f64(&self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Registers this crate's functions on an evaluator for one evaluation.
+pub(crate) fn install(ev: &mut Evaluator, bindings: &Bindings) -> Result<(), EvaluatorError> {
+    let rng = Rc::new(SplitMix::new(bindings.random_seed));
+    let now = bindings.now_millis;
+    let sfn = bindings.step_functions;
+
+    ev.register_fn_override("millis", move |args: &[JValue]| {
+        arity("millis", args, 0)?;
+        Ok(JValue::Number(now as f64))
+    })?;
+    ev.register_fn_override("now", move |args: &[JValue]| now_fn(now, args))?;
+    let r = Rc::clone(&rng);
+    ev.register_fn_override("random", move |args: &[JValue]| random(&r, sfn, args))?;
+    let r = Rc::clone(&rng);
+    ev.register_fn_override("shuffle", move |args: &[JValue]| shuffle(&r, args))?;
+
+    if sfn {
+        ev.register_fn_override("eval", |_args: &[JValue]| -> Outcome {
+            Err(fail(
+                codes::EVAL_UNSUPPORTED,
+                "$eval is not supported in Step Functions; use $parse",
+            ))
+        })?;
+        ev.register_fn("partition", partition)?;
+        ev.register_fn("range", range)?;
+        ev.register_fn("hash", hash)?;
+        ev.register_fn("parse", parse)?;
+        let r = Rc::clone(&rng);
+        ev.register_fn("uuid", move |args: &[JValue]| uuid(&r, args))?;
+    }
+    Ok(())
+}
+
+/// `$now([picture [, timezone]])`: the host's instant as ISO 8601, or formatted like
+/// `$fromMillis`, whose implementation it borrows through a tiny cached expression.
+fn now_fn(now: i64, args: &[JValue]) -> Outcome {
+    arity("now", args, 2)?;
+    static FORMAT: OnceLock<Option<AstNode>> = OnceLock::new();
+    let ast = FORMAT
+        .get_or_init(|| jsonata_core::parser::parse("$fromMillis($m, $p, $t)").ok())
+        .as_ref()
+        .ok_or_else(|| fail(codes::UNCODED, "$now formatter unavailable"))?;
+    let mut ctx = Context::new();
+    ctx.bind("m".to_owned(), JValue::Number(now as f64));
+    ctx.bind("p".to_owned(), arg(args, 0).clone());
+    ctx.bind("t".to_owned(), arg(args, 1).clone());
+    Evaluator::with_context(ctx).evaluate(ast, &JValue::Undefined)
+}
+
+/// `$random()`, and in Step Functions `$random(seed)`: the same seed gives the same number.
+fn random(rng: &SplitMix, sfn: bool, args: &[JValue]) -> Outcome {
+    arity("random", args, usize::from(sfn))?;
+    let seed = match arg(args, 0) {
+        JValue::Undefined => None,
+        JValue::Number(n) if n.is_finite() => Some(if n.fract() == 0.0 {
+            *n as i64 as u64
+        } else {
+            n.to_bits()
+        }),
+        JValue::String(s) => Some(fnv1a(s.as_bytes())),
+        _ => return Err(wrong_type("random", 1, "a number or a string")),
+    };
+    Ok(JValue::Number(match seed {
+        Some(seed) => SplitMix::new(seed).next_f64(),
+        None => rng.next_f64(),
+    }))
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// `$shuffle(array)`: a Fisher-Yates shuffle drawing from the evaluation's generator.
+fn shuffle(rng: &SplitMix, args: &[JValue]) -> Outcome {
+    arity("shuffle", args, 1)?;
+    let mut items = match arg(args, 0) {
+        JValue::Undefined => return Ok(JValue::Undefined),
+        JValue::Array(a) => a.to_vec(),
+        other => vec![other.clone()],
+    };
+    for i in (1..items.len()).rev() {
+        let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+    Ok(JValue::array(items))
+}
+
+/// `$partition(array, size)`: consecutive chunks of `size` items; the last may be shorter.
+fn partition(args: &[JValue]) -> Outcome {
+    arity("partition", args, 2)?;
+    let items = match arg(args, 0) {
+        JValue::Undefined => return Ok(JValue::Undefined),
+        JValue::Array(a) => a.to_vec(),
+        other => vec![other.clone()],
+    };
+    let size = match number_arg("partition", args, 1)? {
+        Some(n) if n.fract() == 0.0 && n >= 1.0 => n as usize,
+        Some(n) => {
+            return Err(fail(
+                codes::PARTITION_SIZE,
+                format!("$partition chunk size must be a positive integer, got {n}"),
+            ));
+        }
+        None => return Err(wrong_type("partition", 2, "a positive integer")),
+    };
+    Ok(JValue::array(
+        items
+            .chunks(size.max(1))
+            .map(|c| JValue::array(c.to_vec()))
+            .collect(),
+    ))
+}
+
+/// Most items `$range` produces, as for `States.ArrayRange`.
+pub const RANGE_MAX_ITEMS: usize = 1_000;
+
+/// `$range(start, end [, step])`: from `start` towards `end` inclusive, `step` apart (default 1).
+fn range(args: &[JValue]) -> Outcome {
+    arity("range", args, 3)?;
+    let (Some(start), Some(end)) = (number_arg("range", args, 0)?, number_arg("range", args, 1)?)
+    else {
+        return Ok(JValue::Undefined);
+    };
+    let step = number_arg("range", args, 2)?.unwrap_or(1.0);
+    if !(start.is_finite() && end.is_finite() && step.is_finite()) || step == 0.0 {
+        return Err(fail(
+            codes::RANGE_INVALID,
+            "$range needs finite numbers and a non-zero step",
+        ));
+    }
+    let span = (end - start) / step;
+    if span < 0.0 {
+        return Ok(JValue::array(Vec::new()));
+    }
+    // A tiny epsilon keeps 0.1-style steps from losing their last item to rounding.
+    let count = (span + 1e-9).floor() + 1.0;
+    if count > RANGE_MAX_ITEMS as f64 {
+        return Err(fail(
+            codes::RANGE_INVALID,
+            format!("$range would produce more than {RANGE_MAX_ITEMS} items"),
+        ));
+    }
+    Ok(JValue::array(
+        (0..count as usize)
+            .map(|i| JValue::Number(start + i as f64 * step))
+            .collect(),
+    ))
+}
+
+/// `$hash(string, algorithm)`: lowercase hex digest with MD5, SHA-1, SHA-256, SHA-384 or SHA-512.
+fn hash(args: &[JValue]) -> Outcome {
+    use sha2::Digest;
+    arity("hash", args, 2)?;
+    let data = match arg(args, 0) {
+        JValue::Undefined => return Ok(JValue::Undefined),
+        JValue::String(s) => s.clone(),
+        _ => return Err(wrong_type("hash", 1, "a string")),
+    };
+    let algorithm = match arg(args, 1) {
+        JValue::String(s) => s.clone(),
+        JValue::Undefined => "SHA-256".into(),
+        _ => return Err(wrong_type("hash", 2, "a string")),
+    };
+    let bytes = data.as_bytes();
+    let digest = match &*algorithm {
+        "MD5" => hex::encode(md5::Md5::digest(bytes)),
+        "SHA-1" => hex::encode(sha1::Sha1::digest(bytes)),
+        "SHA-256" => hex::encode(sha2::Sha256::digest(bytes)),
+        "SHA-384" => hex::encode(sha2::Sha384::digest(bytes)),
+        "SHA-512" => hex::encode(sha2::Sha512::digest(bytes)),
+        other => {
+            return Err(fail(
+                codes::HASH_ALGORITHM,
+                format!(
+                    "$hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512, got {other:?}"
+                ),
+            ));
+        }
+    };
+    Ok(JValue::string(digest))
+}
+
+/// `$parse(string)`: the JSON value a string holds.
+fn parse(args: &[JValue]) -> Outcome {
+    arity("parse", args, 1)?;
+    let text = match arg(args, 0) {
+        JValue::Undefined => return Ok(JValue::Undefined),
+        JValue::String(s) => s.clone(),
+        _ => return Err(wrong_type("parse", 1, "a string")),
+    };
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| fail(codes::PARSE_INVALID, format!("$parse: invalid JSON: {e}")))?;
+    convert::to_jvalue(&value).map_err(|e| fail(e.code(), e.message()))
+}
+
+/// `$uuid()`: a version 4 UUID from the evaluation's generator.
+fn uuid(rng: &SplitMix, args: &[JValue]) -> Outcome {
+    arity("uuid", args, 0)?;
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+    bytes[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let h = hex::encode(bytes);
+    Ok(JValue::string(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_gives_the_same_stream() {
+        let (a, b) = (SplitMix::new(7), SplitMix::new(7));
+        for _ in 0..10 {
+            assert_eq!(a.next_u64(), b.next_u64());
+        }
+        let x = SplitMix::new(1).next_f64();
+        assert!((0.0..1.0).contains(&x));
+    }
+
+    #[test]
+    fn fnv_hashes_differ_for_different_strings() {
+        assert_ne!(fnv1a(b"a"), fnv1a(b"b"));
+    }
+}
