@@ -347,7 +347,9 @@ fn anything_but(operand: &Value) -> Result<AnythingBut, PatternError> {
         Value::String(text) => vec![text.as_str()],
         Value::Number(_) => return Err(not_a_string_in_anything_but(name)),
         _ => {
-            return invalid("Value of anything-but must be an array or single string/number value.");
+            return invalid(
+                "Value of anything-but must be an array or single string/number value.",
+            );
         }
     };
     if matches!(name.as_str(), "prefix" | "suffix") && texts.iter().any(|t| t.is_empty()) {
@@ -386,7 +388,9 @@ fn plain_anything_but(operand: &Value) -> Result<AnythingBut, PatternError> {
         Value::Array(items) => items,
         Value::String(_) | Value::Number(_) => std::slice::from_ref(operand),
         _ => {
-            return invalid("Value of anything-but must be an array or single string/number value.");
+            return invalid(
+                "Value of anything-but must be an array or single string/number value.",
+            );
         }
     };
     let mut strings = Vec::new();

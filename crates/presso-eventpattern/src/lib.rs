@@ -29,13 +29,17 @@
 //! EventBridge service (rule matching in `PutEvents`, `TestEventPattern`) and anything else that needs
 //! to know whether an event matches.
 //!
+//! [`test_event_pattern`] decides a whole `TestEventPattern` call, event validation included.
+//!
 //! Modules: `compile` (JSON to compiled alternatives, validation), `tree` (walking an event),
-//! `value` (conditions on one leaf value), `number`, `ip` and `wildcard` (their operand types).
+//! `value` (conditions on one leaf value), `number`, `ip` and `wildcard` (their operand types),
+//! `test_event` (the `TestEventPattern` decision).
 
 mod compile;
 mod error;
 mod ip;
 mod number;
+mod test_event;
 mod tree;
 mod value;
 mod wildcard;
@@ -43,6 +47,7 @@ mod wildcard;
 use serde_json::Value;
 
 pub use error::PatternError;
+pub use test_event::{MANDATORY_EVENT_FIELDS, TestEventPatternError, test_event_pattern};
 
 /// The longest pattern text, in characters, the `EventPattern` API parameter accepts.
 pub const MAX_PATTERN_LENGTH: usize = 4096;
