@@ -1,4 +1,76 @@
-//! Amazon States Language: parse, validate and interpret state machines.
+//! Amazon States Language: parse, validate and interpret state machines, sans-IO.
 //!
-//! This crate never performs effects: it does no IO, reads no clock and calls no service.
-//! A host feeds it commands and runs the actions it returns.
+//! This is the engine behind presso's local Step Functions. It runs the same
+//! `statemachine/*.asl.json` files AWS runs, with AWS's semantics for the JSONPath
+//! query language: every state type, the input/output pipeline (`InputPath`,
+//! `Parameters`, `ResultSelector`, `ResultPath`, `OutputPath`), the context object,
+//! all 18 intrinsic functions, every Choice operator, Retry/Catch, task tokens,
+//! heartbeats and timeouts, and AWS's execution-history events.
+//!
+//! **It never performs effects**: no IO, no clock, no randomness of its own, no service
+//! calls. The host feeds it commands (with the current time) and runs the actions it
+//! returns. Workflow failures (`States.*` errors) are data in the execution, not Rust
+//! errors.
+//!
+//! # Using it
+//!
+//! ```
+//! use presso_asl::{Action, Command, Definition, Execution, StartContext, Status};
+//! use serde_json::json;
+//! use std::sync::Arc;
+//!
+//! let def = Arc::new(Definition::parse(r#"{
+//!   "StartAt": "Call",
+//!   "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+//!                       "Parameters": {"n.$": "$.n"}, "End": true}}
+//! }"#).expect("valid definition"));
+//! let ctx = StartContext::new("Demo", "run-1", 1_700_000_000_000, 42);
+//! let (mut exe, actions) = Execution::start(def, json!({"n": 1}), ctx);
+//! // The host records history and runs the task it was asked to run ...
+//! let task_id = actions.iter().find_map(|a| match a {
+//!     Action::RunTask(t) => Some(t.task_id),
+//!     _ => None,
+//! }).expect("a task");
+//! // ... and reports the result, with its clock.
+//! let actions = exe.handle(1_700_000_000_500, Command::TaskSucceeded { task_id, output: json!(2) }).unwrap();
+//! assert!(matches!(actions.last(), Some(Action::Finished(o)) if o.status == Status::Succeeded));
+//! ```
+//!
+//! - [`Definition::parse`] validates and compiles a definition once (share it in an
+//!   `Arc`); problems come back as [`Diagnostic`]s naming the JSON path of each, in the
+//!   shape of `ValidateStateMachineDefinition`. JSONata definitions are refused for now.
+//! - [`Execution::start`] / [`Execution::handle`] drive one execution and return
+//!   [`Action`]s: [`Action::History`] (events shaped like `GetExecutionHistory`'s,
+//!   serializable as-is), [`Action::RunTask`] (resolved parameters, task token,
+//!   timeout/heartbeat), [`Action::StartTimer`]/[`Action::CancelTimer`] (absolute times
+//!   on the host's clock) and [`Action::Finished`].
+//! - [`ExecutionState`] (what `Execution` serializes to) is plain serde data: persist it,
+//!   and after a restart re-attach it with [`Execution::restore`].
+//!
+//! # Modules
+//!
+//! - `definition`: parsing, validation, the compiled program.
+//! - `execution`: the interpreter (branches, Map/Parallel, retries, tasks, timers).
+//! - `expr`: the expression seam (payload templates, context object) — where a JSONata
+//!   mode and `Assign` variables plug in later.
+//! - `jsonpath`, `intrinsic`, `choice`: the JSONPath dialect, intrinsic functions and
+//!   Choice rules.
+//! - `history`: event types and their AWS wire shape.
+//! - `timestamp`, `rng`: RFC 3339 and a seeded PRNG, both deterministic.
+
+mod choice;
+mod definition;
+mod execution;
+mod expr;
+mod history;
+mod intrinsic;
+mod jsonpath;
+mod rng;
+mod timestamp;
+
+pub use definition::{Definition, Diagnostic, Severity, ValidationError};
+pub use execution::{
+    Action, Command, Execution, ExecutionError, ExecutionState, MAX_PAYLOAD_BYTES, Outcome,
+    StartContext, Status, TaskRequest,
+};
+pub use history::{EventDetails, HistoryEvent, StateType, TaskResource};

@@ -1,0 +1,301 @@
+//! Expression evaluation: the one seam between states and the query language.
+//!
+//! States never look at JSONPath or intrinsic syntax themselves; they hold compiled
+//! [`Template`]s (payload templates: `Parameters`, `ItemSelector`, `ResultSelector`)
+//! and [`ValueExpr`]s (`ErrorPath`, `SecondsPath`, ...) and evaluate them against a
+//! [`Scope`] (the state input, the lazily built context object `$$`, and the
+//! execution's random generator). A JSONata mode and `Assign` variables plug in
+//! here as further variants without touching the interpreter.
+
+use crate::intrinsic::{Call, looks_like_call};
+use crate::jsonpath::{JsonPath, Selected};
+use crate::rng::Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::cell::{OnceCell, RefCell};
+
+/// What the context object says about the execution; fixed at start.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct ExecInfo {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) input: Value,
+    pub(crate) start_ms: i64,
+    pub(crate) role_arn: String,
+    pub(crate) state_machine_id: String,
+    pub(crate) state_machine_name: String,
+    pub(crate) region: String,
+    pub(crate) redrive_count: u32,
+}
+
+/// The per-state view from which `$$` is built only if a path asks for it.
+pub(crate) struct ContextView<'a> {
+    pub(crate) exec: Option<&'a ExecInfo>,
+    pub(crate) state_name: &'a str,
+    pub(crate) entered_ms: i64,
+    pub(crate) retry_count: Option<u32>,
+    pub(crate) token: Option<&'a str>,
+    pub(crate) map_item: Option<(u64, &'a Value)>,
+}
+
+impl ContextView<'_> {
+    #[cfg(test)]
+    pub(crate) fn detached() -> ContextView<'static> {
+        ContextView {
+            exec: None,
+            state_name: "",
+            entered_ms: 0,
+            retry_count: None,
+            token: None,
+            map_item: None,
+        }
+    }
+
+    fn build(&self) -> Value {
+        let mut root = Map::new();
+        if let Some(e) = self.exec {
+            let mut ex = Map::new();
+            ex.insert("Id".into(), Value::String(e.id.clone()));
+            ex.insert("Input".into(), e.input.clone());
+            ex.insert(
+                "StartTime".into(),
+                Value::String(crate::timestamp::format_millis(e.start_ms)),
+            );
+            ex.insert("Name".into(), Value::String(e.name.clone()));
+            ex.insert("RoleArn".into(), Value::String(e.role_arn.clone()));
+            ex.insert("RedriveCount".into(), Value::from(e.redrive_count));
+            root.insert("Execution".into(), Value::Object(ex));
+            let mut sm = Map::new();
+            sm.insert("Id".into(), Value::String(e.state_machine_id.clone()));
+            sm.insert("Name".into(), Value::String(e.state_machine_name.clone()));
+            root.insert("StateMachine".into(), Value::Object(sm));
+        }
+        let mut st = Map::new();
+        st.insert("Name".into(), Value::String(self.state_name.to_owned()));
+        st.insert(
+            "EnteredTime".into(),
+            Value::String(crate::timestamp::format_millis(self.entered_ms)),
+        );
+        if let Some(r) = self.retry_count {
+            st.insert("RetryCount".into(), Value::from(r));
+        }
+        root.insert("State".into(), Value::Object(st));
+        if let Some(t) = self.token {
+            let mut task = Map::new();
+            task.insert("Token".into(), Value::String(t.to_owned()));
+            root.insert("Task".into(), Value::Object(task));
+        }
+        if let Some((i, v)) = self.map_item {
+            let mut item = Map::new();
+            item.insert("Index".into(), Value::from(i));
+            item.insert("Value".into(), v.clone());
+            let mut m = Map::new();
+            m.insert("Item".into(), Value::Object(item));
+            root.insert("Map".into(), Value::Object(m));
+        }
+        Value::Object(root)
+    }
+}
+
+/// Everything an expression may read while it is evaluated.
+pub(crate) struct Scope<'a> {
+    input: &'a Value,
+    ctx: &'a ContextView<'a>,
+    context: OnceCell<Value>,
+    rng: RefCell<&'a mut Rng>,
+}
+
+impl<'a> Scope<'a> {
+    pub(crate) fn new(input: &'a Value, ctx: &'a ContextView<'a>, rng: &'a mut Rng) -> Self {
+        Scope {
+            input,
+            ctx,
+            context: OnceCell::new(),
+            rng: RefCell::new(rng),
+        }
+    }
+
+    pub(crate) fn input(&self) -> &Value {
+        self.input
+    }
+
+    fn context(&self) -> &Value {
+        self.context.get_or_init(|| self.ctx.build())
+    }
+
+    /// Selects a path; `None` when a definite path finds nothing.
+    pub(crate) fn lookup(&self, p: &JsonPath) -> Option<Value> {
+        let root = if p.context {
+            self.context()
+        } else {
+            self.input
+        };
+        p.select(root).into_value()
+    }
+
+    /// Like `lookup`, by reference, for callers that only inspect the value.
+    pub(crate) fn with_lookup<R>(&self, p: &JsonPath, f: impl FnOnce(Option<&Value>) -> R) -> R {
+        let root = if p.context {
+            self.context()
+        } else {
+            self.input
+        };
+        match p.select(root) {
+            Selected::One(v) => f(Some(v)),
+            Selected::Missing => f(None),
+            many @ Selected::Many(_) => {
+                let v = many.into_value();
+                f(v.as_ref())
+            }
+        }
+    }
+
+    pub(crate) fn select(&self, p: &JsonPath) -> Result<Value, String> {
+        self.lookup(p).ok_or_else(|| {
+            format!(
+                "The JSONPath '{}' could not be found in the input '{}'",
+                p.source,
+                if p.context {
+                    self.context()
+                } else {
+                    self.input
+                }
+            )
+        })
+    }
+
+    pub(crate) fn random_f64(&self) -> f64 {
+        self.rng.borrow_mut().next_f64()
+    }
+
+    pub(crate) fn uuid(&self) -> String {
+        self.rng.borrow_mut().uuid_v4()
+    }
+}
+
+/// A single dynamic value: a JSONPath or an intrinsic call.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ValueExpr {
+    Path(JsonPath),
+    Call(Call),
+}
+
+impl ValueExpr {
+    /// Compiles a `*Path`-style field; intrinsics allowed only where AWS allows them.
+    pub(crate) fn compile(src: &str, allow_call: bool) -> Result<ValueExpr, String> {
+        if allow_call && looks_like_call(src) {
+            return Call::parse(src).map(ValueExpr::Call);
+        }
+        JsonPath::parse(src).map(ValueExpr::Path).map_err(|e| e.0)
+    }
+
+    pub(crate) fn source(&self) -> Option<&str> {
+        match self {
+            ValueExpr::Path(p) => Some(&p.source),
+            ValueExpr::Call(_) => None,
+        }
+    }
+
+    /// Evaluates; `Ok(None)` when a path finds nothing (the caller words the error).
+    pub(crate) fn eval(&self, scope: &Scope<'_>) -> Result<Option<Value>, String> {
+        match self {
+            ValueExpr::Path(p) => Ok(scope.lookup(p)),
+            ValueExpr::Call(c) => c.eval(scope).map(Some),
+        }
+    }
+}
+
+/// A compiled payload template.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Template {
+    Const(Value),
+    Object(Vec<(String, Template)>),
+    Array(Vec<Template>),
+    Dynamic { field: String, expr: ValueExpr },
+}
+
+impl Template {
+    /// Compiles a payload template; errors name the offending key.
+    pub(crate) fn compile(v: &Value) -> Result<Template, (String, String)> {
+        match v {
+            Value::Object(m) => {
+                let mut fields = Vec::with_capacity(m.len());
+                let mut dynamic = false;
+                for (k, x) in m {
+                    if let Some(name) = k.strip_suffix(".$") {
+                        let Value::String(src) = x else {
+                            return Err((
+                                k.clone(),
+                                format!(
+                                    "The value for the field '{k}' must be a STRING that contains a JSONPath but was {}",
+                                    crate::jsonpath::type_name(x).to_uppercase()
+                                ),
+                            ));
+                        };
+                        let expr = ValueExpr::compile(src, true).map_err(|e| (k.clone(), e))?;
+                        fields.push((
+                            name.to_owned(),
+                            Template::Dynamic {
+                                field: k.clone(),
+                                expr,
+                            },
+                        ));
+                        dynamic = true;
+                    } else {
+                        let t = Template::compile(x).map_err(|(p, e)| (format!("{k}/{p}"), e))?;
+                        dynamic |= !matches!(t, Template::Const(_));
+                        fields.push((k.clone(), t));
+                    }
+                }
+                if dynamic {
+                    Ok(Template::Object(fields))
+                } else {
+                    Ok(Template::Const(v.clone()))
+                }
+            }
+            Value::Array(a) => {
+                let mut items = Vec::with_capacity(a.len());
+                let mut dynamic = false;
+                for (i, x) in a.iter().enumerate() {
+                    let t = Template::compile(x).map_err(|(p, e)| (format!("{i}/{p}"), e))?;
+                    dynamic |= !matches!(t, Template::Const(_));
+                    items.push(t);
+                }
+                if dynamic {
+                    Ok(Template::Array(items))
+                } else {
+                    Ok(Template::Const(v.clone()))
+                }
+            }
+            other => Ok(Template::Const(other.clone())),
+        }
+    }
+
+    pub(crate) fn eval(&self, scope: &Scope<'_>) -> Result<Value, String> {
+        match self {
+            Template::Const(v) => Ok(v.clone()),
+            Template::Object(fields) => {
+                let mut m = Map::with_capacity(fields.len());
+                for (k, t) in fields {
+                    m.insert(k.clone(), t.eval(scope)?);
+                }
+                Ok(Value::Object(m))
+            }
+            Template::Array(items) => items
+                .iter()
+                .map(|t| t.eval(scope))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            Template::Dynamic { field, expr } => match expr.eval(scope)? {
+                Some(v) => Ok(v),
+                None => {
+                    let path = expr.source().unwrap_or_default();
+                    Err(format!(
+                        "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
+                        scope.input()
+                    ))
+                }
+            },
+        }
+    }
+}
