@@ -1,0 +1,451 @@
+// Smoke test of the three app shells in the system's Chromium, against `vite preview` of the build.
+//
+// The backend is replaced by routes inside the browser: a fake /config.json, fixture answers for the
+// API, and a minimal MQTT-over-WebSocket responder (CONNACK, SUBACK, PINGRESP) that can also push a
+// message, so the apps run signed in, live, and update on an event. Each screen is checked for its
+// key content and for serious accessibility violations (axe), and saved as a screenshot in
+// e2e/artifacts/ for a person to look at.
+import { spawn } from 'node:child_process'
+import { mkdirSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { AxeBuilder } from '@axe-core/playwright'
+import { chromium } from 'playwright-core'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const artifacts = join(here, 'artifacts')
+mkdirSync(artifacts, { recursive: true })
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+]
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+const NOW = Date.now()
+const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url')
+const jwt = (claims) => `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(claims)}.c2ln`
+const EXP = Math.floor(NOW / 1000) + 3600
+
+function session(sub, givenName, groups) {
+  return {
+    idToken: jwt({ sub, email: `${givenName.toLowerCase()}@example.com`, given_name: givenName, exp: EXP, 'cognito:groups': groups }),
+    accessToken: jwt({ sub, exp: EXP }),
+    refreshToken: 'refresh',
+    expiresAt: NOW + 3600_000,
+    username: `${givenName.toLowerCase()}@example.com`,
+  }
+}
+const BARISTA = session('barista-1', 'Bea', ['admin'])
+const CUSTOMER = session('customer-1', 'Ana', [])
+
+function runtimeConfig(origin) {
+  return {
+    region: 'us-east-1',
+    userPoolId: 'local_pool',
+    userPoolClientId: 'local-client',
+    cognitoEndpoint: `${origin}/cognito`,
+    apiBase: '/api',
+    mqttUrl: `${origin.replace('http', 'ws')}/mqtt`,
+    mqttAuth: 'jwt',
+    defaultEventId: 'default',
+    orderAppUrl: `${origin}/order/`,
+  }
+}
+
+const milk = (oat = true) => ({ name: 'Milk', options: [{ name: 'Regular', available: true }, { name: 'Oat', available: oat }] })
+const EVENT_CONFIG = {
+  eventId: 'default',
+  storeOpen: true,
+  paused: false,
+  drinksPerBarcode: 10,
+  maxOrdersInQueue: 20,
+  maxOrdersPerUser: 1,
+  menu: [
+    { drink: 'Americano', icon: 'americano', available: true, modifiers: [milk()] },
+    { drink: 'Flat White', icon: 'flat-white', available: true, modifiers: [milk(false)] },
+    { drink: 'Cappuccino', icon: 'cappuccino', available: false, modifiers: [milk()] },
+    { drink: 'Latte', icon: 'latte', available: true, modifiers: [milk(), { name: 'Syrup', required: false, options: [{ name: 'Vanilla', available: true }, { name: 'Caramel', available: true }] }] },
+    { drink: 'Single Espresso', icon: 'espresso', available: true, modifiers: [] },
+    { drink: 'Double Espresso', icon: 'espresso', available: true, modifiers: [] },
+  ],
+}
+
+const NAMES = ['Ana', 'Ben', 'Chloé', 'Dev', 'Emeka', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jo']
+const DRINKS = [
+  ['Flat White', ['Regular']],
+  ['Latte', ['Oat', 'Vanilla']],
+  ['Americano', ['Regular']],
+  ['Double Espresso', []],
+  ['Flat White', ['Regular']],
+  ['Latte', ['Oat', 'Vanilla']],
+]
+function order(n, over = {}) {
+  const [drink, modifiers] = DRINKS[n % DRINKS.length]
+  return {
+    orderId: `order-${n}`,
+    eventId: 'default',
+    userId: `user-${n}`,
+    displayName: NAMES[n % NAMES.length],
+    state: 'CREATED',
+    orderNumber: 40 + n,
+    drinkOrder: { drink, modifiers },
+    createdAt: NOW - (9 - n) * 50_000,
+    ...over,
+  }
+}
+const OPEN_ORDERS = [order(1, { baristaUserId: 'barista-1', baristaName: 'Bea' }), order(2), order(3), order(4, { baristaUserId: 'barista-2', baristaName: 'Sam' }), order(5), order(6), order(7)]
+const DONE_ORDERS = [order(0, { state: 'COMPLETED', completedAt: NOW - 60_000 }), order(8, { state: 'COMPLETED', orderNumber: 38, completedAt: NOW - 120_000 })]
+
+// ---------------------------------------------------------------------------------------------
+// The fake backend, installed per page
+// ---------------------------------------------------------------------------------------------
+
+const json = (route, body, status = 200) =>
+  route.fulfill({ status, contentType: status >= 400 ? 'application/problem+json' : 'application/json', body: JSON.stringify(body) })
+
+async function fakeBackend(page, origin, state = {}) {
+  const customerOrder = state.customerOrder ?? null
+  await page.route('**/config.json', (r) => json(r, runtimeConfig(origin)))
+  await page.route('**/api/**', async (route) => {
+    const url = new URL(route.request().url())
+    const method = route.request().method()
+    const path = url.pathname
+    if (path === '/api/events/default/config') return json(route, EVENT_CONFIG)
+    if (path === '/api/qr-code' && method === 'GET') {
+      const windowEnds = Math.floor(NOW / 300_000) * 300_000 + 299_999 + 300_000
+      return json(route, { eventId: 'default', token: 'Xy7pQ2mN4v', windowStart: windowEnds - 299_999, windowEnds, remaining: 7, total: 10, serverTime: windowEnds - 200_000 })
+    }
+    if (path === '/api/qr-code' && method === 'POST') {
+      if (url.searchParams.get('token') === 'expired') {
+        return json(route, { type: 'https://serverlesspresso.dev/problems/code-expired', title: 'Code expired', status: 410, detail: 'This code belongs to a window that has ended.' }, 410)
+      }
+      return json(route, { orderId: 'order-new' })
+    }
+    if (path === '/api/orders') return json(route, { orders: url.searchParams.get('state') === 'COMPLETED' ? DONE_ORDERS : OPEN_ORDERS })
+    if (path === '/api/myOrders') return json(route, { orders: customerOrder ? [customerOrder, { ...order(9), state: 'COMPLETED', userId: 'customer-1', createdAt: NOW - 86_400_000 }] : [] })
+    if (path === '/api/orders/order-new' && method === 'GET') {
+      return json(route, customerOrder ?? { orderId: 'order-new', eventId: 'default', userId: 'customer-1', state: 'CREATED', createdAt: NOW - 20_000 })
+    }
+    if (path.startsWith('/api/orders/') && path.endsWith('/journey')) {
+      const steps = [
+        ['Validator.NewOrder', 'Your QR code was checked and a token was taken from this window.'],
+        ['OrderProcessor.WorkflowStarted', 'The workflow waits for your order to be submitted.'],
+        ['OrderManager.WaitingCompletion', 'Your order got its number and joined the queue.'],
+        ['OrderManager.MakeOrder', 'A barista claimed your order.'],
+      ]
+      return json(route, { orderId: 'order-new', events: steps.map(([type, message], i) => ({ type, message, time: NOW - (4 - i) * 45_000 })) })
+    }
+    return json(route, { type: 'about:blank', title: 'Not found', status: 404 }, 404)
+  })
+  const sockets = []
+  await page.routeWebSocket(/\/mqtt$/, (ws) => {
+    sockets.push(ws)
+    ws.onMessage((data) => {
+      const buf = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data)
+      for (const packet of mqttPackets(buf)) {
+        const type = packet[0] >> 4
+        if (type === 1) ws.send(Buffer.from([0x20, 0x02, 0x00, 0x00]))
+        else if (type === 8) {
+          const { body } = mqttBody(packet)
+          const count = countFilters(body.subarray(2))
+          ws.send(Buffer.from([0x90, 2 + count, body[0], body[1], ...Array(count).fill(1)]))
+        } else if (type === 12) ws.send(Buffer.from([0xd0, 0x00]))
+      }
+    })
+  })
+  return {
+    publish(topic, message) {
+      const t = Buffer.from(topic)
+      const p = Buffer.from(JSON.stringify(message))
+      const rest = Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), t, p])
+      for (const ws of sockets) ws.send(Buffer.concat([Buffer.from([0x30]), varint(rest.length), rest]))
+    },
+  }
+}
+
+function varint(n) {
+  const out = []
+  do {
+    let b = n % 128
+    n = Math.floor(n / 128)
+    if (n > 0) b |= 128
+    out.push(b)
+  } while (n > 0)
+  return Buffer.from(out)
+}
+function mqttBody(packet) {
+  let i = 1
+  let len = 0
+  let mul = 1
+  let b
+  do {
+    b = packet[i++]
+    len += (b & 127) * mul
+    mul *= 128
+  } while (b & 128)
+  return { body: packet.subarray(i, i + len), end: i + len }
+}
+function* mqttPackets(buf) {
+  let rest = buf
+  while (rest.length >= 2) {
+    const { end } = mqttBody(rest)
+    yield rest.subarray(0, end)
+    rest = rest.subarray(end)
+  }
+}
+function countFilters(buf) {
+  let i = 0
+  let n = 0
+  while (i + 2 <= buf.length) {
+    i += 2 + ((buf[i] << 8) | buf[i + 1]) + 1
+    n++
+  }
+  return n
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runner
+// ---------------------------------------------------------------------------------------------
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+    s.on('error', reject)
+  })
+}
+
+async function waitForHttp(url, deadlineMs) {
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    try {
+      const res = await fetch(url)
+      if (res.ok) return
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${deadlineMs} ms`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+const results = []
+async function check(name, fn) {
+  const started = Date.now()
+  try {
+    await fn()
+    results.push({ name, ok: true })
+    console.log(`  ok    ${name} (${Date.now() - started} ms)`)
+  } catch (error) {
+    results.push({ name, ok: false })
+    console.log(`  FAIL  ${name}\n        ${String(error?.stack ?? error).split('\n').slice(0, 4).join('\n        ')}`)
+  }
+}
+
+async function expectText(page, text) {
+  await page.getByText(text, { exact: false }).first().waitFor({ state: 'visible', timeout: 10_000 })
+}
+
+async function axe(page, label) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa']).analyze()
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+  if (serious.length) {
+    throw new Error(`${label}: ${serious.map((v) => `${v.id} (${v.nodes.length}): ${v.nodes[0]?.target}`).join('; ')}`)
+  }
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(350) // let entry transitions finish before the picture
+  await page.screenshot({ path: join(artifacts, `${name}.png`) })
+}
+
+const port = await freePort()
+const origin = `http://127.0.0.1:${port}`
+const preview = spawn(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'pipe'],
+})
+let browser
+try {
+  await waitForHttp(`${origin}/display/`, 15_000)
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS })
+
+  async function newPage(viewport, tokens) {
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce' })
+    if (tokens) await context.addInitScript((t) => localStorage.setItem('presso.auth', JSON.stringify(t)), tokens)
+    return context.newPage()
+  }
+
+  await check('display asks for a barista sign-in when signed out', async () => {
+    const page = await newPage({ width: 1920, height: 1080 })
+    await fakeBackend(page, origin)
+    await page.goto(`${origin}/display/`)
+    await expectText(page, 'Start the display')
+    await expectText(page, 'Preparing')
+    await shot(page, 'display-signed-out')
+    await axe(page, 'display sign-in')
+    await page.context().close()
+  })
+
+  await check('display shows the QR code, the queue and live updates', async () => {
+    const page = await newPage({ width: 1920, height: 1080 }, BARISTA)
+    const backend = await fakeBackend(page, origin)
+    await page.goto(`${origin}/display/`)
+    await page.getByRole('img', { name: /QR code to order/ }).waitFor({ timeout: 10_000 })
+    await expectText(page, '7 drinks left')
+    await expectText(page, 'Chloé')
+    await page.getByText('Live').first().waitFor({ timeout: 10_000 })
+    backend.publish('serverlesspresso-admin-default', {
+      type: 'OrderManager.OrderCompleted',
+      detail: { eventId: 'default', orderId: 'order-2', time: Date.now() },
+    })
+    backend.publish('serverlesspresso-admin-default', {
+      type: 'Validator.NewOrder',
+      detail: { eventId: 'default', orderId: 'order-x', remaining: 6 },
+    })
+    await expectText(page, '6 drinks left')
+    await page.locator('.ready .row', { hasText: 'Chloé' }).waitFor({ timeout: 5000 })
+    await shot(page, 'display-board')
+    await axe(page, 'display board')
+    await page.context().close()
+  })
+
+  await check('barista signs in on a sign-in screen', async () => {
+    const page = await newPage({ width: 1280, height: 800 })
+    await fakeBackend(page, origin)
+    await page.goto(`${origin}/barista/`)
+    await expectText(page, 'Barista sign-in')
+    await shot(page, 'barista-sign-in')
+    await axe(page, 'barista sign-in')
+    await page.context().close()
+  })
+
+  await check('barista sees lanes, acts with undo and hears of new orders', async () => {
+    const page = await newPage({ width: 1280, height: 800 }, BARISTA)
+    const backend = await fakeBackend(page, origin)
+    const actions = []
+    page.on('request', (r) => {
+      if (r.method() === 'PUT' && r.url().includes('action=')) actions.push(r.url())
+    })
+    await page.goto(`${origin}/barista/`)
+    await expectText(page, 'In progress')
+    await page.locator('#lane-new').waitFor()
+    await page.getByText('Live').first().waitFor({ timeout: 10_000 })
+    const card = page.locator('article', { hasText: '#43' })
+    await card.getByRole('button', { name: 'Make' }).click()
+    await page.getByRole('button', { name: /Undo Making #43/ }).waitFor()
+    await shot(page, 'barista-undo')
+    await page.getByRole('button', { name: /Undo Making #43/ }).click()
+    if (actions.length) throw new Error(`undone action was sent: ${actions}`)
+    backend.publish('serverlesspresso-admin-default', {
+      type: 'OrderManager.WaitingCompletion',
+      detail: { eventId: 'default', orderId: 'order-live', orderNumber: '50', displayName: 'Zoë', userId: 'u', drinkOrder: { drink: 'Latte', modifiers: ['Oat'] }, TS: Date.now() },
+    })
+    await page.locator('article', { hasText: '#50' }).waitFor({ timeout: 5000 })
+    await shot(page, 'barista-queue')
+    await axe(page, 'barista queue')
+    await page.getByLabel('Group identical drinks').check()
+    await page.getByText(/2 ×\s+Latte · Oat · Vanilla/).waitFor()
+    await shot(page, 'barista-grouped')
+    await page.getByRole('link', { name: 'Menu' }).click()
+    await expectText(page, 'Switch off what has run out')
+    await shot(page, 'barista-menu')
+    await axe(page, 'barista menu')
+    await page.context().close()
+  })
+
+  const phone = { width: 390, height: 844 }
+
+  await check('order app welcomes a customer who has not scanned yet', async () => {
+    const page = await newPage(phone)
+    await fakeBackend(page, origin)
+    await page.goto(`${origin}/order/`)
+    await expectText(page, 'Scan the code on the screen')
+    await shot(page, 'order-start')
+    await axe(page, 'order start')
+    await page.context().close()
+  })
+
+  await check('order app asks a scanning customer to sign in, keeping the code', async () => {
+    const page = await newPage(phone)
+    await fakeBackend(page, origin)
+    await page.goto(`${origin}/order/?eventId=default&token=Xy7pQ2mN4v`)
+    await expectText(page, 'Almost there')
+    if (page.url().includes('token=')) throw new Error(`token left in the URL: ${page.url()}`)
+    await page.getByLabel('Email').fill('ana@example.com')
+    await page.getByLabel('First name').fill('Ana')
+    await shot(page, 'order-sign-up')
+    await axe(page, 'order sign-up')
+    await page.context().close()
+  })
+
+  await check('order app shows the menu after a scan, with sold-out items disabled', async () => {
+    const page = await newPage(phone, CUSTOMER)
+    await fakeBackend(page, origin)
+    await page.goto(`${origin}/order/?eventId=default&token=Xy7pQ2mN4v`)
+    await expectText(page, 'Choose your drink')
+    if (!(await page.getByRole('radio', { name: /Cappuccino/ }).isDisabled())) throw new Error('sold-out drink is selectable')
+    await page.getByText('Latte', { exact: true }).click()
+    await page.getByRole('radio', { name: /Oat/ }).waitFor()
+    await shot(page, 'order-menu')
+    await axe(page, 'order menu')
+    await page.context().close()
+  })
+
+  await check('order app explains an expired code', async () => {
+    const page = await newPage(phone, CUSTOMER)
+    await fakeBackend(page, origin)
+    await page.goto(`${origin}/order/?eventId=default&token=expired`)
+    await expectText(page, 'This QR code has expired')
+    await shot(page, 'order-expired')
+    await page.context().close()
+  })
+
+  await check('order app follows the order live', async () => {
+    const page = await newPage(phone, CUSTOMER)
+    const placed = { ...order(3), orderId: 'order-new', userId: 'customer-1', displayName: 'Ana', queuePosition: 3, estimatedWaitSeconds: 260, cancellable: true }
+    const backend = await fakeBackend(page, origin, { customerOrder: placed })
+    await page.goto(`${origin}/order/#/orders/order-new`)
+    await expectText(page, 'You are in the queue')
+    await expectText(page, 'about 4 min')
+    await shot(page, 'order-status')
+    await axe(page, 'order status')
+    await page.getByText('Live').first().waitFor({ timeout: 10_000 })
+    backend.publish('serverlesspresso-user-customer-1', {
+      type: 'OrderManager.MakeOrder',
+      detail: { eventId: 'default', orderId: 'order-new', userId: 'customer-1', baristaUserId: 'barista-1', baristaName: 'Bea' },
+    })
+    await page.route('**/api/orders/order-new', (r) => json(r, { ...placed, baristaUserId: 'barista-1', baristaName: 'Bea', queuePosition: undefined }))
+    await expectText(page, 'Your drink is being made')
+    await shot(page, 'order-making')
+    await page.getByRole('link', { name: /journey/ }).click()
+    await expectText(page, 'Workflow Started')
+    await shot(page, 'order-journey')
+    await axe(page, 'order journey')
+    await page.context().close()
+  })
+} finally {
+  await browser?.close()
+  preview.kill()
+}
+
+const passed = results.filter((r) => r.ok).length
+const failed = results.length - passed
+console.log(`\nscreenshots in ${artifacts}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed ? 1 : 0)

@@ -1,0 +1,256 @@
+/**
+ * The barista's queue: orders in three lanes, one-tap actions held for five seconds so they can be
+ * undone, store controls and sold-out switches.
+ *
+ * A held action already shows its effect (the card moves), but nothing is sent until the undo window
+ * closes; if the server then refuses it, the card moves back and the reason is shown. After a
+ * reconnect the whole queue is reloaded, because events sent while offline are lost.
+ */
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import type { EventConfig, EventConfigPatch, Order, OrderAction, RealtimeMessage } from '@lib/api'
+import { describeError } from '@lib/api'
+import {
+  applyOrderEvent,
+  byOrderNumber,
+  eventKind,
+  groupIdenticalDrinks,
+  isInProduction,
+  mergeOrder,
+  orderLabel,
+  UndoQueue,
+  type HeldAction,
+} from '@lib/domain'
+import { adminTopic, configTopic } from '@lib/realtime'
+import { services } from '@lib/services'
+import { useAuthStore } from '@lib/stores'
+import { playChime } from '@lib/ui/chime'
+
+/** Completed orders stay in the "Ready" lane this long. */
+export const READY_LANE_MS = 5 * 60 * 1000
+
+export interface HeldOrderAction {
+  orderId: string
+  action: OrderAction
+}
+
+const VERBS: Record<OrderAction, string> = {
+  make: 'Making',
+  unmake: 'Back to new',
+  complete: 'Ready',
+  cancel: 'Cancelled',
+}
+
+/** What an order looks like once an action on it has gone through. */
+export function withAction(order: Order, action: OrderAction, me: { sub: string; name: string }, now: number): Order {
+  switch (action) {
+    case 'make':
+      return { ...order, baristaUserId: me.sub, baristaName: me.name }
+    case 'unmake':
+      return { ...order, baristaUserId: '', baristaName: undefined }
+    case 'complete':
+      return { ...order, state: 'COMPLETED', completedAt: now }
+    case 'cancel':
+      return { ...order, state: 'CANCELLED' }
+  }
+}
+
+export const useQueueStore = defineStore('queue', () => {
+  const { api, realtime, eventId } = services()
+  const auth = useAuthStore()
+
+  const orders = ref<Record<string, Order>>({})
+  const config = ref<EventConfig | null>(null)
+  const held = shallowRef<HeldAction<HeldOrderAction>[]>([])
+  const problem = ref<string | null>(null)
+  const savingConfig = ref(false)
+  const soundOn = ref(true)
+  const grouped = ref(false)
+  const now = ref(Date.now())
+  const loaded = ref(false)
+  let started = false
+  let timer: ReturnType<typeof setInterval> | null = null
+
+  const me = computed(() => ({ sub: auth.user?.sub ?? '', name: auth.user?.givenName ?? '' }))
+
+  const undo = new UndoQueue<HeldOrderAction>({
+    onError: (action, error) => {
+      problem.value = `${action.label} did not go through: ${describeError(error).detail || describeError(error).title}`
+      void loadOrders()
+    },
+  })
+  undo.onChange(() => {
+    held.value = undo.pending
+  })
+
+  /** Orders as the barista sees them: with held actions already applied. */
+  const view = computed(() => {
+    const result: Record<string, Order> = { ...orders.value }
+    for (const h of held.value) {
+      const o = result[h.payload.orderId]
+      if (o) result[h.payload.orderId] = withAction(o, h.payload.action, me.value, h.dueAt)
+    }
+    return Object.values(result)
+  })
+
+  const newOrders = computed(() => view.value.filter((o) => isInProduction(o) && !o.baristaUserId).sort(byOrderNumber))
+  const inProgress = computed(() => view.value.filter((o) => isInProduction(o) && !!o.baristaUserId).sort(byOrderNumber))
+  const readyOrders = computed(() =>
+    view.value
+      .filter((o) => o.state === 'COMPLETED' && now.value - (o.completedAt ?? o.updatedAt ?? o.createdAt) < READY_LANE_MS)
+      .sort((a, b) => (b.completedAt ?? 0) - (a.completedAt ?? 0)),
+  )
+  const newGroups = computed(() => groupIdenticalDrinks(newOrders.value))
+  const storeState = computed<'open' | 'paused' | 'closed'>(() =>
+    !config.value?.storeOpen ? 'closed' : config.value.paused ? 'paused' : 'open',
+  )
+
+  async function loadOrders() {
+    try {
+      const [open, done] = await Promise.all([api.orders(eventId, 'CREATED'), api.orders(eventId, 'COMPLETED')])
+      const next: Record<string, Order> = {}
+      for (const o of [...open, ...done]) next[o.orderId] = mergeOrder(orders.value[o.orderId], o)
+      orders.value = next
+      loaded.value = true
+    } catch (e) {
+      problem.value = describeError(e).title
+    }
+  }
+
+  async function loadConfig() {
+    try {
+      config.value = await api.eventConfig(eventId)
+    } catch (e) {
+      problem.value = describeError(e).title
+    }
+  }
+
+  function onMessage(message: RealtimeMessage) {
+    if (message.detail.eventId && message.detail.eventId !== eventId) return
+    const kind = eventKind(message.type)
+    if (kind === 'config') {
+      if (message.detail.config) config.value = message.detail.config
+      else void loadConfig()
+      return
+    }
+    const id = message.detail.orderId
+    if (!id) return
+    const before = orders.value[id]
+    const updated = applyOrderEvent(before, message, Date.now())
+    if (!updated) return
+    orders.value = { ...orders.value, [id]: updated }
+    const arrived = isInProduction(updated) && !(before && isInProduction(before))
+    if (arrived && soundOn.value) playChime()
+  }
+
+  /** One tap: the action shows at once and is sent after the undo window. */
+  function act(order: Order, action: OrderAction) {
+    problem.value = null
+    const label = `${VERBS[action]} ${orderLabel(order)}`
+    undo.hold(order.orderId, label, { orderId: order.orderId, action }, async ({ orderId, action: a }) => {
+      const result = await api.orderAction(orderId, a)
+      const current = orders.value[orderId]
+      const next = result && typeof result === 'object' && 'orderId' in result ? mergeOrder(current, result) : current && withAction(current, a, me.value, Date.now())
+      if (next) orders.value = { ...orders.value, [orderId]: next }
+    })
+  }
+
+  function actOnGroup(group: Order[], action: OrderAction) {
+    for (const o of group) act(o, action)
+  }
+
+  function undoAction(id: number) {
+    undo.undo(id)
+  }
+
+  async function updateConfig(patch: EventConfigPatch) {
+    savingConfig.value = true
+    problem.value = null
+    try {
+      config.value = await api.updateEventConfig(eventId, patch)
+    } catch (e) {
+      const m = describeError(e)
+      problem.value = `${m.title}. ${m.detail}`
+    } finally {
+      savingConfig.value = false
+    }
+  }
+
+  function setStoreState(state: 'open' | 'paused' | 'closed') {
+    return updateConfig({ storeOpen: state !== 'closed', paused: state === 'paused' })
+  }
+
+  function setDrinkAvailable(drink: string, available: boolean) {
+    if (!config.value) return
+    const menu = config.value.menu.map((m) => (m.drink === drink ? { ...m, available } : m))
+    return updateConfig({ menu })
+  }
+
+  function setOptionAvailable(drink: string, group: string, option: string, available: boolean) {
+    if (!config.value) return
+    const menu = config.value.menu.map((m) =>
+      m.drink !== drink
+        ? m
+        : {
+            ...m,
+            modifiers: m.modifiers.map((g) =>
+              g.name !== group ? g : { ...g, options: g.options.map((o) => (o.name === option ? { ...o, available } : o)) },
+            ),
+          },
+    )
+    return updateConfig({ menu })
+  }
+
+  function start() {
+    if (started) return
+    started = true
+    realtime.onMessage(onMessage)
+    realtime.onResync(() => {
+      void loadOrders()
+      void loadConfig()
+    })
+    realtime.setTopics([adminTopic(eventId), configTopic(eventId)])
+    realtime.start()
+    void loadOrders()
+    void loadConfig()
+    timer = setInterval(() => {
+      now.value = Date.now()
+    }, 1000)
+    window.addEventListener('pagehide', () => void undo.flush())
+  }
+
+  function stop() {
+    if (timer) clearInterval(timer)
+    timer = null
+    void undo.flush()
+  }
+
+  return {
+    eventId,
+    orders,
+    config,
+    held,
+    problem,
+    savingConfig,
+    soundOn,
+    grouped,
+    now,
+    loaded,
+    me,
+    newOrders,
+    inProgress,
+    readyOrders,
+    newGroups,
+    storeState,
+    start,
+    stop,
+    act,
+    actOnGroup,
+    undoAction,
+    onMessage,
+    loadOrders,
+    setStoreState,
+    setDrinkAvailable,
+    setOptionAvailable,
+  }
+})

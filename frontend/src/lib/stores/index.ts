@@ -1,0 +1,3 @@
+/** Pinia stores shared by the three apps. */
+export { useAuthStore } from './auth'
+export { useConnectionStore } from './connection'
