@@ -618,6 +618,13 @@ impl Order {
         None
     }
 
+    /// A change that only claims the wait [`Order::pending_resumption`] names, if any: how a
+    /// repeated request or event heals a resumption that failed before.
+    pub fn claim_pending_resumption(&self, now: Timestamp) -> Option<Change> {
+        self.pending_resumption()?;
+        Some(self.finish(self.clone(), now))
+    }
+
     /// Un-marks a resumption whose `SendTaskSuccess` failed, so a later write can retry it.
     pub fn undo_resume(&self, resume: &Resume, now: Timestamp) -> Change {
         let mut next = self.clone();

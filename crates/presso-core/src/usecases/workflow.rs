@@ -1,0 +1,146 @@
+//! Handlers of the Order Processor workflow's events. Each is idempotent: a redelivered event
+//! finds its change applied and changes nothing, and resumes nothing twice.
+
+use super::{Handled, OrderPorts, UseCaseError, mutate_order};
+use crate::events::{
+    Event, OrderFailed, OrderTimeOut, ProcessorWaitingCompletion, ShopUnavailable, WorkflowStarted,
+};
+use crate::order::OrderStatus;
+use crate::ports::{Clock, EventPublisher, OrderRepository, WorkflowResumer};
+
+fn handled(changed: bool) -> Handled {
+    if changed {
+        Handled::Applied
+    } else {
+        Handled::Unchanged
+    }
+}
+
+/// `OrderProcessor.WorkflowStarted`: records the first wait's token (and that the order now
+/// holds capacity). If the drink is already there, this write is the one that resumes the
+/// workflow; if the order was cancelled meanwhile, it resumes it with `cancelled` and releases
+/// the capacity the workflow just took.
+pub async fn handle_workflow_started<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+    event: &WorkflowStarted,
+) -> Result<Handled, UseCaseError>
+where
+    S: OrderRepository,
+    W: WorkflowResumer,
+    C: Clock,
+{
+    let (_, changed) = mutate_order(ports, &event.order_id, |o| {
+        o.record_workflow_started(event.task_token.clone(), ports.clock.now())
+    })
+    .await?;
+    Ok(handled(changed))
+}
+
+/// `OrderProcessor.WaitingCompletion`: records the order number and the barista wait's token,
+/// queues the order and emits `OrderManager.WaitingCompletion` (the display's "Preparing", the
+/// barista's new card). A cancelled order's wait is resumed with `cancelled` at once.
+pub async fn handle_waiting_completion<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+    event: &ProcessorWaitingCompletion,
+) -> Result<Handled, UseCaseError>
+where
+    S: OrderRepository,
+    W: WorkflowResumer,
+    E: EventPublisher,
+    C: Clock,
+{
+    let (order, changed) = mutate_order(ports, &event.order_id, |o| {
+        o.record_waiting_completion(
+            event.order_number,
+            event.task_token.clone(),
+            ports.clock.now(),
+        )
+    })
+    .await?;
+    if changed && order.status() == OrderStatus::Queued {
+        ports
+            .events
+            .publish(&[Event::waiting_completion(&order)])
+            .await?;
+    }
+    Ok(handled(changed))
+}
+
+/// `OrderProcessor.OrderTimeOut`: the order times out and releases its capacity, unless it
+/// finished first.
+pub async fn handle_timeout<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+    event: &OrderTimeOut,
+) -> Result<Handled, UseCaseError>
+where
+    S: OrderRepository,
+    W: WorkflowResumer,
+    C: Clock,
+{
+    let wait = event.wait();
+    let (_, changed) = mutate_order(ports, &event.order_id, |o| {
+        o.time_out(wait, ports.clock.now())
+    })
+    .await?;
+    Ok(handled(changed))
+}
+
+/// `OrderProcessor.ShopUnavailable`: the order is rejected (it took no capacity).
+pub async fn handle_shop_unavailable<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+    event: &ShopUnavailable,
+) -> Result<Handled, UseCaseError>
+where
+    S: OrderRepository,
+    W: WorkflowResumer,
+    C: Clock,
+{
+    let (_, changed) = mutate_order(ports, &event.order_id, |o| {
+        o.reject(event.reason, ports.clock.now())
+    })
+    .await?;
+    Ok(handled(changed))
+}
+
+/// `OrderProcessor.OrderFailed`: the order fails and releases its capacity if it held any.
+pub async fn handle_order_failed<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+    event: &OrderFailed,
+) -> Result<Handled, UseCaseError>
+where
+    S: OrderRepository,
+    W: WorkflowResumer,
+    C: Clock,
+{
+    let failure = if event.error.is_empty() {
+        "workflow failed".to_owned()
+    } else {
+        event.error.clone()
+    };
+    let (_, changed) = mutate_order(ports, &event.order_id, |o| {
+        o.fail(&failure, event.capacity_taken, ports.clock.now())
+    })
+    .await?;
+    Ok(handled(changed))
+}
+
+/// Routes any catalogue event to its handler; events no handler acts on are `Unchanged`.
+pub async fn handle_event<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+    event: &Event,
+) -> Result<Handled, UseCaseError>
+where
+    S: OrderRepository,
+    W: WorkflowResumer,
+    E: EventPublisher,
+    C: Clock,
+{
+    match event {
+        Event::WorkflowStarted(e) => handle_workflow_started(ports, e).await,
+        Event::ProcessorWaitingCompletion(e) => handle_waiting_completion(ports, e).await,
+        Event::OrderTimeOut(e) => handle_timeout(ports, e).await,
+        Event::ShopUnavailable(e) => handle_shop_unavailable(ports, e).await,
+        Event::OrderFailed(e) => handle_order_failed(ports, e).await,
+        _ => Ok(Handled::Unchanged),
+    }
+}
