@@ -191,3 +191,11 @@ fn patterns_parse_through_from_str() {
     let pattern: Pattern = r#"{"source": ["aws.ec2"]}"#.parse().expect("valid");
     assert!(pattern.matches(&json!({"source": "aws.ec2"})));
 }
+
+#[test]
+fn a_compiled_pattern_can_be_shared_across_threads() {
+    // The event bus keeps compiled rules in shared state and matches from many tasks at once.
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Pattern>();
+    shareable::<PatternError>();
+}
