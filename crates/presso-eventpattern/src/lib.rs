@@ -31,6 +31,16 @@
 //!
 //! [`test_event_pattern`] decides a whole `TestEventPattern` call, event validation included.
 //!
+//! Where presso knowingly differs from EventBridge:
+//! - EventBridge refuses patterns whose wildcards it judges "too complex"; its measure and threshold
+//!   are not documented, so presso refuses none (its matcher does not slow down with wildcards).
+//! - EventBridge joins nested keys with dots internally, so `{"a.b": [..]}` and `{"a": {"b": [..]}}`
+//!   collide there; presso keeps keys apart, as EventBridge's own documentation says to rely on.
+//! - Inside arrays of objects, `exists: false` is judged after the other conditions of its object have
+//!   chosen an element; EventBridge's answer can depend on the alphabetical order of field names in
+//!   that corner.
+//! - presso bounds `$or` expansion at [`MAX_OR_COMBINATIONS`] alternatives.
+//!
 //! Modules: `compile` (JSON to compiled alternatives, validation), `tree` (walking an event),
 //! `value` (conditions on one leaf value), `number`, `ip` and `wildcard` (their operand types),
 //! `test_event` (the `TestEventPattern` decision).
