@@ -35,7 +35,7 @@
 //! - EventBridge refuses patterns whose wildcards it judges "too complex"; its measure and threshold
 //!   are not documented, so presso refuses none (its matcher does not slow down with wildcards).
 //! - EventBridge joins nested keys with dots internally, so `{"a.b": [..]}` and `{"a": {"b": [..]}}`
-//!   collide there; presso keeps keys apart, as EventBridge's own documentation says to rely on.
+//!   collide there; presso keeps them apart (the collision is documented as behaviour not to rely on).
 //! - Inside arrays of objects, `exists: false` is judged after the other conditions of its object have
 //!   chosen an element; EventBridge's answer can depend on the alphabetical order of field names in
 //!   that corner.
