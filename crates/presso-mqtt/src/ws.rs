@@ -41,7 +41,12 @@ impl Broker {
             .saturating_mul(4)
             .max(64 * 1024);
         let broker = self.clone();
-        ws.max_message_size(limit)
+        // tungstenite zero-fills `read_buffer_size` bytes on every read attempt (even one that
+        // finds nothing), and a session attempts a read after each delivery it writes: at the
+        // 128 KiB default that memset dominated fan-out CPU. Small reads cost nothing extra for
+        // MQTT's small packets.
+        ws.read_buffer_size(8 * 1024)
+            .max_message_size(limit)
             .max_frame_size(limit)
             .on_upgrade(move |socket| async move { broker.serve_websocket(socket).await })
     }
