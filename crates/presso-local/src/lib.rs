@@ -1,0 +1,56 @@
+//! The local cloud: `presso serve` answers AWS's own wire protocols on one loopback port, so
+//! the SDK clients inside the functions, the `aws` CLI and boto3 work against it unchanged.
+//!
+//! Modules: [`config`] (the command line, parsed once into [`Config`]), [`server`] (the one
+//! router, routing AWS JSON calls by `X-Amz-Target`), [`aws_json`] (AWS's JSON-protocol
+//! responses and errors), and one module per service ([`dynamodb`]). Service semantics live
+//! in their own crates (`presso-dynamo`); the modules here only translate the wire format.
+//!
+//! [`run`] serves on a listener the caller bound until a shutdown future resolves, so tests
+//! start the whole server in process on port 0.
+
+pub mod aws_json;
+pub mod config;
+pub mod dynamodb;
+pub mod server;
+
+pub use config::{Config, Storage};
+
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot open the DynamoDB store: {0}")]
+    Store(#[from] presso_dynamo::Error),
+    #[error("network error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves every service on `listener` until `shutdown` resolves, then stops accepting,
+/// finishes in-flight requests and returns.
+pub async fn run(
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    config: Config,
+) -> Result<(), ServeError> {
+    let store = match &config.storage {
+        Storage::InMemory => presso_dynamo::Store::open_in_memory()?,
+        Storage::Dir(dir) => presso_dynamo::Store::open(dir)?,
+    };
+    let state = Arc::new(server::AppState { dynamodb: store });
+    let app = server::router(state);
+    let addr = listener.local_addr()?;
+    tracing::info!(
+        url = %format!("http://{addr}"),
+        storage = ?config.storage,
+        "presso is accepting requests on http://{addr}"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    tracing::info!("presso stopped");
+    Ok(())
+}

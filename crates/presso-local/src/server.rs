@@ -1,0 +1,54 @@
+//! One port for everything: the axum router that sends each request to its service.
+//!
+//! AWS JSON-protocol calls (`POST /` with `X-Amz-Target: <Service>.<Operation>`) are routed by
+//! the target's prefix to one module per service; later services (Step Functions, EventBridge,
+//! Cognito, IoT) add a prefix here and a module beside `dynamodb`. No credential or SigV4
+//! check is made: local emulators accept any credentials and region.
+
+use crate::aws_json::{self, AwsError, JsonVersion};
+use crate::dynamodb;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use presso_dynamo::Store;
+use std::sync::Arc;
+
+/// What request handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub dynamodb: Store,
+}
+
+/// The router serving every service on one port.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(aws_json_call))
+        // DynamoDB items are up to 400 KB and batches up to 25 of them.
+        .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
+        .with_state(state)
+}
+
+async fn aws_json_call(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (service, operation) = target.split_once('.').unwrap_or((target, ""));
+    match service {
+        dynamodb::TARGET_PREFIX => dynamodb::handle(&state.dynamodb, operation, &body),
+        _ => aws_json::error(
+            JsonVersion::V1_1,
+            AwsError::client(
+                "UnknownOperationException",
+                format!("No service answers X-Amz-Target `{target}`"),
+            ),
+        ),
+    }
+}
