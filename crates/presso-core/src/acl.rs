@@ -34,7 +34,8 @@ pub struct AclRow {
     pub admin: Access,
 }
 
-/// The ACL. ARCHITECTURE.md shows the same table; a test checks they agree.
+/// The ACL. [`markdown_table`] renders it for ARCHITECTURE.md, so a tidy test can check the
+/// document against the code.
 pub const ACL: [AclRow; 3] = [
     AclRow {
         prefix: CONFIG_PREFIX,
@@ -88,6 +89,35 @@ fn row_for(topic: &Topic) -> &'static AclRow {
         Topic::Admin(_) => 2,
     };
     &ACL[i]
+}
+
+/// The ACL as a Markdown table.
+pub fn markdown_table() -> String {
+    let cell = |a: Access| match a {
+        Access::No => "–",
+        Access::Own => "own `sub` only",
+        Access::Any => "subscribe",
+    };
+    let mut out = String::from("| topic | anonymous | customer | admin |\n|---|---|---|---|\n");
+    for row in &ACL {
+        let what = if row.prefix == USER_PREFIX {
+            "<sub>"
+        } else {
+            "<eventId>"
+        };
+        out.push_str(&format!(
+            "| `{}{}` | {} | {} | {} |\n",
+            row.prefix,
+            what,
+            cell(row.anonymous),
+            cell(row.customer),
+            cell(row.admin)
+        ));
+    }
+    out.push_str(
+        "\nClients never publish; wildcard (`+`, `#`), `$` and shared subscriptions are refused.\n",
+    );
+    out
 }
 
 /// Whether `principal` may subscribe to `filter`; on success, the topic it names.
@@ -250,6 +280,15 @@ mod tests {
                 "{p:?} {filter}"
             );
         }
+    }
+
+    #[test]
+    fn the_markdown_table_has_a_row_per_topic_family() {
+        let md = markdown_table();
+        assert!(
+            md.contains("| `serverlesspresso-user-<sub>` | – | own `sub` only | own `sub` only |")
+        );
+        assert!(md.contains("| `serverlesspresso-admin-<eventId>` | – | – | subscribe |"));
     }
 
     #[test]

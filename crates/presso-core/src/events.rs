@@ -63,6 +63,104 @@ pub mod detail_type {
     ];
 }
 
+/// One row of the catalogue, for ARCHITECTURE.md and the docs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogueEntry {
+    pub detail_type: &'static str,
+    pub emitted_by: &'static str,
+    pub handled_by: &'static str,
+    pub meaning: &'static str,
+}
+
+/// Every event: who emits it, who acts on it (besides the publisher, which forwards all of them
+/// to [`Event::topics`], and the journey, which records every order event).
+pub const CATALOGUE: [CatalogueEntry; 14] = [
+    CatalogueEntry {
+        detail_type: detail_type::NEW_ORDER,
+        emitted_by: "validator (POST /api/qr-code)",
+        handled_by: "Order Processor workflow (start)",
+        meaning: "a QR code was verified; the order exists, pending",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::WORKFLOW_STARTED,
+        emitted_by: "Order Processor (putEvents.waitForTaskToken, 300 s)",
+        handled_by: "workflow-started",
+        meaning: "capacity taken; waiting for the customer's drink",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::SHOP_UNAVAILABLE,
+        emitted_by: "Order Processor",
+        handled_by: "order-timeouts (rejects the order)",
+        meaning: "store closed, paused or at capacity; the order is rejected",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::PROCESSOR_WAITING_COMPLETION,
+        emitted_by: "Order Processor (putEvents.waitForTaskToken, 900 s)",
+        handled_by: "waiting-completion",
+        meaning: "order number allocated; waiting for the barista",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::ORDER_TIME_OUT,
+        emitted_by: "Order Processor (heartbeat expired)",
+        handled_by: "order-timeouts",
+        meaning: "the customer or the barista did not act in time",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::ORDER_FINISHED,
+        emitted_by: "Order Processor",
+        handled_by: "(publisher, journey)",
+        meaning: "the workflow ended after the barista's wait",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::ORDER_FAILED,
+        emitted_by: "Order Processor (catch-all)",
+        handled_by: "order-timeouts (fails the order)",
+        meaning: "the workflow failed; capacity is released",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::ORDER_SUBMITTED,
+        emitted_by: "order-manager (PUT /api/orders/{id})",
+        handled_by: "(publisher, journey)",
+        meaning: "the customer gave a valid drink",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::WAITING_COMPLETION,
+        emitted_by: "waiting-completion",
+        handled_by: "(publisher, journey)",
+        meaning: "the order is in the barista's queue with its number",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::MAKE_ORDER,
+        emitted_by: "order-manager (action=make)",
+        handled_by: "(publisher, journey)",
+        meaning: "a barista is making the drink",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::UNMAKE_ORDER,
+        emitted_by: "order-manager (action=unmake)",
+        handled_by: "(publisher, journey)",
+        meaning: "the order went back to the queue",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::ORDER_COMPLETED,
+        emitted_by: "order-manager (action=complete)",
+        handled_by: "(publisher, journey)",
+        meaning: "ready for collection",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::ORDER_CANCELLED,
+        emitted_by: "order-manager (action=cancel)",
+        handled_by: "(publisher, journey)",
+        meaning: "cancelled by the customer or a barista",
+    },
+    CatalogueEntry {
+        detail_type: detail_type::CONFIG_CHANGED,
+        emitted_by: "config (PUT/POST /api/events/...)",
+        handled_by: "(publisher)",
+        meaning: "store state, limits or menu changed",
+    },
+];
+
 fn pending() -> OrderStatus {
     OrderStatus::Pending
 }
@@ -694,6 +792,12 @@ mod tests {
             let again = Event::from_parts(dt, e.detail().unwrap()).unwrap();
             assert_eq!(again, e, "{dt}");
         }
+    }
+
+    #[test]
+    fn the_catalogue_lists_every_detail_type_once() {
+        let listed: Vec<&str> = CATALOGUE.iter().map(|e| e.detail_type).collect();
+        assert_eq!(listed, detail_type::ALL);
     }
 
     #[test]

@@ -53,6 +53,24 @@ pub const CAPACITY_ATTR: &str = "inQueue";
 pub const TOKENS_ATTR: &str = "availableTokens";
 pub const CODE_ATTR: &str = "code";
 
+/// Condition and update expressions, as the adapters and the state machine write them.
+pub mod expressions {
+    /// Creating an order, a config or a bucket: never overwrite.
+    pub const CREATE_ONLY: &str = "attribute_not_exists(PK)";
+    /// Saving an order or a config read at version `:expected`.
+    pub const SAME_VERSION: &str = "version = :expected";
+    /// Taking a QR token (with `:code`, `:zero` = 0, `:one` = 1).
+    pub const TAKE_TOKEN_UPDATE: &str = "SET availableTokens = availableTokens - :one";
+    pub const TAKE_TOKEN_CONDITION: &str = "code = :code AND availableTokens > :zero";
+    /// The next order number of an event (the state machine; `:zero` = 0, `:one` = 1).
+    pub const NEXT_ORDER_NUMBER: &str = "SET IDvalue = if_not_exists(IDvalue, :zero) + :one";
+    /// Taking capacity (the state machine; `:max` = the config's `maxOrdersInQueue`).
+    pub const TAKE_CAPACITY_UPDATE: &str = "SET inQueue = if_not_exists(inQueue, :zero) + :one";
+    pub const TAKE_CAPACITY_CONDITION: &str = "attribute_not_exists(inQueue) OR inQueue < :max";
+    /// Releasing capacity, in the transaction that finishes the order (`:minus_one` = -1).
+    pub const RELEASE_CAPACITY: &str = "ADD inQueue :minus_one";
+}
+
 pub fn order_pk(id: &OrderId) -> String {
     format!("ORDER#{id}")
 }

@@ -19,6 +19,7 @@
 //! - [`identity`]: [`identity::Principal`] from JWT claims, `cognito:groups` in both forms;
 //! - [`keys`]: table names, keys, indexes and the item mapping;
 //! - [`ports`]: the traits adapters implement;
+//! - [`api`]: the HTTP routes, request types, problem documents and `/config.json`;
 //! - [`usecases`]: what the functions do, generic over the ports, with errors that map to HTTP
 //!   statuses ([`usecases::UseCaseError::status`]);
 //! - `testing` (feature `testing`): in-memory implementations of every port.
@@ -35,6 +36,7 @@
 //! - no panics on any input: parse errors are values.
 
 pub mod acl;
+pub mod api;
 pub mod config;
 pub mod events;
 pub mod identity;

@@ -583,11 +583,19 @@ impl Order {
     }
 
     /// The wait this order's state can resume and nobody has resumed yet.
+    ///
+    /// A wait whose token arrives after the order ended without the barista (cancelled, or
+    /// failed or rejected on another path) is resumed with `cancelled`, so the workflow ends
+    /// at once instead of waiting for its heartbeat to expire.
     pub fn pending_resumption(&self) -> Option<Resume> {
         let status = self.status();
+        let ended_early = matches!(
+            status,
+            OrderStatus::Cancelled | OrderStatus::Failed | OrderStatus::Rejected
+        );
         if let Some(w) = self.drink_wait.as_ref().filter(|w| !w.resumed) {
             let resumption = match status {
-                OrderStatus::Cancelled => Some(Resumption::Cancelled),
+                _ if ended_early => Some(Resumption::Cancelled),
                 _ if self.drink_order.is_some() && !status.is_terminal() => {
                     Some(Resumption::Submitted)
                 }
@@ -603,7 +611,7 @@ impl Order {
         }
         if let Some(w) = self.barista_wait.as_ref().filter(|w| !w.resumed) {
             let resumption = match status {
-                OrderStatus::Cancelled => Some(Resumption::Cancelled),
+                _ if ended_early => Some(Resumption::Cancelled),
                 OrderStatus::Completed => Some(Resumption::Completed),
                 _ => None,
             };
@@ -900,6 +908,16 @@ mod tests {
         let (o, c) = apply(&o, o.fail("States.TaskFailed", true, t(1)));
         assert!(c.release_capacity);
         assert_eq!(o.status(), OrderStatus::Failed);
+    }
+
+    #[test]
+    fn a_workflow_reaching_a_failed_order_is_released_and_ended_at_once() {
+        let o = pending();
+        let (o, _) = apply(&o, o.fail("could not start", false, t(1)));
+        let (o, c) = apply(&o, o.record_workflow_started(token("tt1"), t(2)));
+        assert!(c.release_capacity);
+        assert_eq!(c.resume.map(|r| r.resumption), Some(Resumption::Cancelled));
+        assert_eq!(o.capacity, Capacity::Released);
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub trait Randomness: Send + Sync {
 pub trait OrderRepository: Send + Sync {
     fn get(&self, id: &OrderId) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
 
+    /// Creates `order` only if no order has its id ([`StoreError::Conflict`] otherwise).
+    fn create(&self, order: &Order) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Stores `change.order` only if the stored version is `change.expected_version`
     /// ([`StoreError::Conflict`] otherwise). When `change.release_capacity`, decrements the
     /// order's event capacity counter in the same transaction (never below zero).

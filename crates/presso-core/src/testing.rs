@@ -185,6 +185,16 @@ impl OrderRepository for InMemoryStore {
         Ok(lock(&self.tables).orders.get(id).cloned())
     }
 
+    async fn create(&self, order: &Order) -> Result<(), StoreError> {
+        self.check()?;
+        let mut t = lock(&self.tables);
+        if t.orders.contains_key(&order.order_id) {
+            return Err(StoreError::Conflict);
+        }
+        t.orders.insert(order.order_id.clone(), order.clone());
+        Ok(())
+    }
+
     async fn save(&self, change: &Change) -> Result<(), StoreError> {
         self.check()?;
         let mut t = lock(&self.tables);

@@ -299,6 +299,9 @@ impl OrderRepository for RacingStore<'_> {
     async fn get(&self, id: &OrderId) -> Result<Option<Order>, StoreError> {
         OrderRepository::get(self.inner, id).await
     }
+    async fn create(&self, order: &Order) -> Result<(), StoreError> {
+        self.inner.create(order).await
+    }
     async fn save(&self, change: &Change) -> Result<(), StoreError> {
         if !self.raced.swap(true, Ordering::SeqCst) {
             let current = self.inner.order(&change.order.order_id).unwrap();
@@ -904,4 +907,38 @@ fn a_store_outage_is_a_503_and_a_failed_publish_fails_the_new_order() {
 fn an_unknown_action_is_a_bad_request() {
     let err = OrderAction::parse("brew").unwrap_err();
     assert_eq!((err.status(), err.code()), (400, "bad_request"));
+}
+
+#[test]
+fn an_order_put_on_the_bus_by_a_robot_is_created_once_and_flows_normally() {
+    let w = World::new();
+    let detail = serde_json::json!({"orderId": "robot-1", "userId": "robot", "eventId": "default"});
+    let e = Event::from_parts(detail_type::NEW_ORDER, detail).unwrap();
+    assert_eq!(
+        block_on(workflow::handle_event(&w.ports(), &e)).unwrap(),
+        Handled::Applied
+    );
+    assert_eq!(
+        block_on(workflow::handle_event(&w.ports(), &e)).unwrap(),
+        Handled::Unchanged
+    );
+    let id = OrderId::parse("robot-1").unwrap();
+    assert!(w.order(&id).robot);
+    w.workflow_started(&id);
+    assert_eq!(
+        w.submit(&customer("robot"), &id).unwrap(),
+        OrderStatus::Submitted
+    );
+}
+
+#[test]
+fn an_order_created_by_a_scan_is_left_alone_by_the_new_order_handler() {
+    let w = World::new();
+    let id = w.scan(&customer("alice")).unwrap();
+    let e = w.events.events().remove(0);
+    assert_eq!(
+        block_on(workflow::handle_event(&w.ports(), &e)).unwrap(),
+        Handled::Unchanged
+    );
+    assert!(!w.order(&id).robot);
 }

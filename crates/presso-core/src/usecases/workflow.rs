@@ -3,16 +3,46 @@
 
 use super::{Handled, OrderPorts, UseCaseError, mutate_order};
 use crate::events::{
-    Event, OrderFailed, OrderTimeOut, ProcessorWaitingCompletion, ShopUnavailable, WorkflowStarted,
+    Event, NewOrder, OrderFailed, OrderTimeOut, ProcessorWaitingCompletion, ShopUnavailable,
+    WorkflowStarted,
 };
-use crate::order::OrderStatus;
-use crate::ports::{Clock, EventPublisher, OrderRepository, WorkflowResumer};
+use crate::order::{Order, OrderStatus};
+use crate::ports::{Clock, EventPublisher, OrderRepository, StoreError, WorkflowResumer};
 
 fn handled(changed: bool) -> Handled {
     if changed {
         Handled::Applied
     } else {
         Handled::Unchanged
+    }
+}
+
+/// `Validator.NewOrder`: the validator creates the order before it emits this event, so
+/// normally there is nothing to do. Orders put on the bus by tools (the reference's order robot
+/// and event player emit `Validator.NewOrder` themselves) are created here, marked `robot`.
+pub async fn handle_new_order<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+    event: &NewOrder,
+) -> Result<Handled, UseCaseError>
+where
+    S: OrderRepository,
+    C: Clock,
+{
+    if ports.store.get(&event.order_id).await?.is_some() {
+        return Ok(Handled::Unchanged);
+    }
+    let mut order = Order::new_pending(
+        event.order_id.clone(),
+        event.event_id.clone(),
+        event.user_id.clone(),
+        event.display_name.clone(),
+        ports.clock.now(),
+    );
+    order.robot = true;
+    match ports.store.create(&order).await {
+        Ok(()) => Ok(Handled::Applied),
+        Err(StoreError::Conflict) => Ok(Handled::Unchanged),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -136,6 +166,7 @@ where
     C: Clock,
 {
     match event {
+        Event::NewOrder(e) => handle_new_order(ports, e).await,
         Event::WorkflowStarted(e) => handle_workflow_started(ports, e).await,
         Event::ProcessorWaitingCompletion(e) => handle_waiting_completion(ports, e).await,
         Event::OrderTimeOut(e) => handle_timeout(ports, e).await,
