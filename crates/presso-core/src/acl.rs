@@ -221,6 +221,38 @@ pub fn iot_policy_document(principal: &Principal, arn_prefix: &str) -> Value {
     })
 }
 
+/// The IoT Core custom authorizer's answer: allowed, with the principal's policy, or denied
+/// (a bad token). `disconnect_after_seconds` is the token's remaining lifetime.
+pub fn iot_authorizer_response(
+    principal: &Principal,
+    arn_prefix: &str,
+    disconnect_after_seconds: u32,
+) -> Value {
+    // IoT wants an alphanumeric principal id of at most 128 characters.
+    let principal_id: String = match principal {
+        Principal::Anonymous => "anonymous".to_owned(),
+        Principal::User(c) => c
+            .user_id
+            .as_str()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(128)
+            .collect(),
+    };
+    json!({
+        "isAuthenticated": true,
+        "principalId": if principal_id.is_empty() { "user".to_owned() } else { principal_id },
+        "disconnectAfterInSeconds": disconnect_after_seconds.clamp(300, 86_400),
+        "refreshAfterInSeconds": 300,
+        "policyDocuments": [iot_policy_document(principal, arn_prefix).to_string()]
+    })
+}
+
+/// The authorizer's answer to a token that does not verify.
+pub fn iot_authorizer_denied() -> Value {
+    json!({ "isAuthenticated": false })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +321,17 @@ mod tests {
             md.contains("| `serverlesspresso-user-<sub>` | – | own `sub` only | own `sub` only |")
         );
         assert!(md.contains("| `serverlesspresso-admin-<eventId>` | – | – | subscribe |"));
+    }
+
+    #[test]
+    fn the_authorizer_response_carries_an_alphanumeric_principal_and_the_policy() {
+        let r = iot_authorizer_response(&customer("ab-12-cd"), "arn:aws:iot:r:1", 3600);
+        assert_eq!(r["isAuthenticated"], true);
+        assert_eq!(r["principalId"], "ab12cd");
+        let policy: Value =
+            serde_json::from_str(r["policyDocuments"][0].as_str().unwrap()).unwrap();
+        assert_eq!(policy["Version"], "2012-10-17");
+        assert_eq!(iot_authorizer_denied()["isAuthenticated"], false);
     }
 
     #[test]

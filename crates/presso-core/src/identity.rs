@@ -45,6 +45,18 @@ impl Principal {
         self.caller().is_some_and(Caller::is_admin)
     }
 
+    /// Builds the principal from claims as API Gateway's JWT authorizer passes them: every
+    /// value a string (`requestContext.authorizer.jwt.claims`).
+    pub fn from_claim_strings<'a>(
+        claims: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, IdentityError> {
+        let map: Map<String, Value> = claims
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+            .collect();
+        Self::from_claims(&map)
+    }
+
     /// Builds the principal from verified claims. No claims at all means anonymous; claims
     /// without a usable `sub` are an error (a verified token always has one).
     pub fn from_claims(claims: &Map<String, Value>) -> Result<Self, IdentityError> {
@@ -148,6 +160,18 @@ mod tests {
         assert_eq!(c.user_id.as_str(), "1b2c-3d");
         assert_eq!(c.display_name.as_ref().map(|d| d.as_str()), Some("Ana"));
         assert!(p.is_admin());
+    }
+
+    #[test]
+    fn api_gateway_string_claims_give_the_same_principal() {
+        let p = Principal::from_claim_strings([
+            ("sub", "u-1"),
+            ("cognito:groups", "[admin]"),
+            ("given_name", "Bo"),
+        ])
+        .unwrap();
+        assert!(p.is_admin());
+        assert_eq!(p.caller().unwrap().user_id.as_str(), "u-1");
     }
 
     #[test]

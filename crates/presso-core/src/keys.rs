@@ -9,8 +9,8 @@
 //! | `serverlesspresso-order-table` | `PK` S, `SK` S | order: `PK=ORDER#<orderId>`, `SK=ORDER`, the [`Order`] fields, plus `eventState` (`<eventId>#<state>`); journey entry: same `PK`, `SK=EVENT#<at:013>#<detailType>#<state>` |
 //! | — GSI `GSI-status` | `eventState` S, `createdAt` N | orders only (journey entries lack `eventState`): an event's orders in a state, oldest first |
 //! | — GSI `GSI-userId` | `userId` S, `createdAt` N | orders only: a user's orders |
-//! | `serverlesspresso-config-table` | `PK` S | `PK=config-<eventId>`, the [`StoreConfig`] fields |
-//! | `serverlesspresso-counting-table` | `PK` S | `PK=orderID-<eventId>` with `IDvalue` N (order numbers: `SET IDvalue = if_not_exists(IDvalue, 0) + 1`); `PK=capacity-<eventId>` with `inQueue` N (taken with `if_not_exists(inQueue, 0) + 1` on condition `attribute_not_exists(inQueue) OR inQueue < :max`, released with `ADD inQueue -1` in the transaction that finishes the order, unconditionally: the order's version check already makes it exactly-once) |
+//! | `serverlesspresso-config-table` | `PK` S | `PK=config-<eventId>`, the [`StoreConfig`] fields; the workflow reads `open` BOOL, `paused` BOOL and `maxOrdersInQueue` N |
+//! | `serverlesspresso-counting-table` | `PK` S | `PK=orderID-<eventId>` with `IDvalue` N (order numbers); `PK=capacity-<eventId>` with `inQueue` N (orders holding capacity). See [`expressions`]: capacity is taken by the workflow on a condition, and released by the write that finishes the order, whose version check makes the release exactly-once |
 //! | `serverlesspresso-validator` | `PK` S | `PK=<eventId>-<windowId>`, the [`QrBucket`] fields |
 //!
 //! Orders are spread over one partition each (the reference put them all in partition
@@ -54,21 +54,34 @@ pub const TOKENS_ATTR: &str = "availableTokens";
 pub const CODE_ATTR: &str = "code";
 
 /// Condition and update expressions, as the adapters and the state machine write them.
+/// Attribute names go through `#` aliases ([`expressions::NAMES`]) so no name ever collides
+/// with a DynamoDB reserved word.
 pub mod expressions {
+    /// The aliases every expression below uses.
+    pub const NAMES: [(&str, &str); 6] = [
+        ("#pk", "PK"),
+        ("#version", "version"),
+        ("#code", "code"),
+        ("#tokens", "availableTokens"),
+        ("#number", "IDvalue"),
+        ("#inQueue", "inQueue"),
+    ];
     /// Creating an order, a config or a bucket: never overwrite.
-    pub const CREATE_ONLY: &str = "attribute_not_exists(PK)";
+    pub const CREATE_ONLY: &str = "attribute_not_exists(#pk)";
     /// Saving an order or a config read at version `:expected`.
-    pub const SAME_VERSION: &str = "version = :expected";
-    /// Taking a QR token (with `:code`, `:zero` = 0, `:one` = 1).
-    pub const TAKE_TOKEN_UPDATE: &str = "SET availableTokens = availableTokens - :one";
-    pub const TAKE_TOKEN_CONDITION: &str = "code = :code AND availableTokens > :zero";
+    pub const SAME_VERSION: &str = "#version = :expected";
+    /// Taking a QR token (`:code`, `:zero` = 0, `:one` = 1). When the condition fails, read the
+    /// old item (`ReturnValuesOnConditionCheckFailure=ALL_OLD`) to tell a wrong code from an
+    /// empty bucket.
+    pub const TAKE_TOKEN_UPDATE: &str = "SET #tokens = #tokens - :one";
+    pub const TAKE_TOKEN_CONDITION: &str = "#code = :code AND #tokens > :zero";
     /// The next order number of an event (the state machine; `:zero` = 0, `:one` = 1).
-    pub const NEXT_ORDER_NUMBER: &str = "SET IDvalue = if_not_exists(IDvalue, :zero) + :one";
+    pub const NEXT_ORDER_NUMBER: &str = "SET #number = if_not_exists(#number, :zero) + :one";
     /// Taking capacity (the state machine; `:max` = the config's `maxOrdersInQueue`).
-    pub const TAKE_CAPACITY_UPDATE: &str = "SET inQueue = if_not_exists(inQueue, :zero) + :one";
-    pub const TAKE_CAPACITY_CONDITION: &str = "attribute_not_exists(inQueue) OR inQueue < :max";
+    pub const TAKE_CAPACITY_UPDATE: &str = "SET #inQueue = if_not_exists(#inQueue, :zero) + :one";
+    pub const TAKE_CAPACITY_CONDITION: &str = "attribute_not_exists(#inQueue) OR #inQueue < :max";
     /// Releasing capacity, in the transaction that finishes the order (`:minus_one` = -1).
-    pub const RELEASE_CAPACITY: &str = "ADD inQueue :minus_one";
+    pub const RELEASE_CAPACITY: &str = "ADD #inQueue :minus_one";
 }
 
 pub fn order_pk(id: &OrderId) -> String {
