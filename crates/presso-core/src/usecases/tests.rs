@@ -942,3 +942,74 @@ fn an_order_created_by_a_scan_is_left_alone_by_the_new_order_handler() {
     );
     assert!(!w.order(&id).robot);
 }
+
+#[test]
+fn concurrent_scans_never_take_more_orders_than_tokens() {
+    for _ in 0..20 {
+        let w = World::with(|c| {
+            c.drinks_per_barcode = 5;
+            c.max_orders_per_user = 1;
+        });
+        let code = w.code();
+        let successes = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for i in 0..12 {
+                let (w, code, successes) = (&w, &code, &successes);
+                s.spawn(move || {
+                    let who = customer(&format!("c{i}"));
+                    if block_on(qr::verify_qr_and_create_order(&w.qr(), &who, &ev(), code)).is_ok()
+                    {
+                        successes.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert_eq!(successes.load(Ordering::SeqCst), 5);
+        assert_eq!(w.store.orders().len(), 5);
+    }
+}
+
+#[test]
+fn a_drink_and_the_workflow_start_arriving_together_resume_exactly_once() {
+    for _ in 0..50 {
+        let w = World::new();
+        let alice = customer("alice");
+        let id = w.scan(&alice).unwrap();
+        assert!(w.store.take_capacity(&ev(), 20));
+        let started = WorkflowStarted {
+            order_id: id.clone(),
+            user_id: UserId::parse("alice").unwrap(),
+            event_id: ev(),
+            state: OrderStatus::Pending,
+            task_token: token("tt-together"),
+            message: String::new(),
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| block_on(workflow::handle_workflow_started(&w.ports(), &started)).unwrap());
+            s.spawn(|| w.submit(&alice, &id).unwrap());
+        });
+        assert_eq!(
+            w.resumptions(),
+            vec![("tt-together".to_owned(), Resumption::Submitted)]
+        );
+    }
+}
+
+#[test]
+fn concurrent_barista_completions_complete_and_release_once() {
+    let w = World::new();
+    let id = w.queued_order(&customer("alice"));
+    let oks = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| {
+                if w.act(&barista(), &id, OrderAction::Complete).is_ok() {
+                    oks.fetch_add(1, Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    assert_eq!(oks.load(Ordering::SeqCst), 1);
+    assert_eq!(w.store.capacity_in_use(&ev()), 0);
+    assert_eq!(w.resumptions().len(), 2);
+}

@@ -1,5 +1,31 @@
 //! Handlers of the Order Processor workflow's events. Each is idempotent: a redelivered event
 //! finds its change applied and changes nothing, and resumes nothing twice.
+//!
+//! The contract with the state machine (`statemachine/order-processor.asl.json`), whose input
+//! is the `Validator.NewOrder` envelope (`$.detail.orderId`, `$.detail.userId`,
+//! `$.detail.eventId`):
+//! 1. read the config item (`PK = config-<eventId>`); unless `open` is true and `paused` is not
+//!    true, emit `OrderProcessor.ShopUnavailable` with `reason` `storeClosed` / `storePaused`
+//!    and end;
+//! 2. take capacity on the counter `capacity-<eventId>` with
+//!    [`crate::keys::expressions::TAKE_CAPACITY_UPDATE`] on condition
+//!    [`crate::keys::expressions::TAKE_CAPACITY_CONDITION`] (`:max` = `maxOrdersInQueue`); on
+//!    `ConditionalCheckFailed` emit `ShopUnavailable` with `reason` `atCapacity` and end;
+//! 3. `events:putEvents.waitForTaskToken` `OrderProcessor.WorkflowStarted` with
+//!    `HeartbeatSeconds` [`crate::order::Wait::DRINK_SECONDS`]; on `States.Timeout` emit
+//!    `OrderProcessor.OrderTimeOut` (`cause` "Customer timedout") and end;
+//! 4. Choice on `$.outcome` of the task output (see [`crate::order::Resumption`]):
+//!    `cancelled` → step 7; `submitted` → go on;
+//! 5. allocate the number with [`crate::keys::expressions::NEXT_ORDER_NUMBER`] on
+//!    `orderID-<eventId>` (`ReturnValues UPDATED_NEW`);
+//! 6. `putEvents.waitForTaskToken` `OrderProcessor.WaitingCompletion` with `orderNumber` and
+//!    `HeartbeatSeconds` [`crate::order::Wait::BARISTA_SECONDS`]; on `States.Timeout` emit
+//!    `OrderTimeOut` (`cause` "Barista timedout") and end;
+//! 7. emit `OrderProcessor.orderFinished` (with `outcome`) and end;
+//! 8. a catch-all on every state after step 2 emits `OrderProcessor.OrderFailed` with
+//!    `capacityTaken: true` (before it: `false`).
+//!
+//! The state machine never releases capacity: the write that finishes the order does, once.
 
 use super::{Handled, OrderPorts, UseCaseError, mutate_order};
 use crate::events::{
