@@ -108,7 +108,13 @@ async fn spawn_app_with(config: BrokerConfig) -> App {
     });
     let http = TcpListener::bind("127.0.0.1:0").await.expect("bind http");
     let ws_port = http.local_addr().expect("http addr").port();
-    let router = axum::Router::new().route("/mqtt", broker.websocket_route());
+    let router = axum::Router::new()
+        .route("/mqtt", broker.websocket_route())
+        .route(
+            "/mqtt-state",
+            axum::routing::get(presso_mqtt::websocket_handler),
+        )
+        .with_state(broker.clone());
     let http_task = tokio::spawn(async move {
         let _ = axum::serve(http, router).await;
     });
@@ -644,6 +650,19 @@ async fn an_idle_client_is_disconnected_after_one_and_a_half_keep_alives() {
 }
 
 #[tokio::test]
+async fn control_packets_keep_a_session_alive_past_its_keep_alive() {
+    let app = spawn_app().await;
+    let mut raw = RawClient::connected(&app, 1).await;
+    let started = tokio::time::Instant::now();
+    let mut pace = tokio::time::interval(Duration::from_millis(400));
+    while started.elapsed() < Duration::from_millis(2000) {
+        pace.tick().await;
+        raw.send(&Packet::PingReq).await;
+        assert_eq!(raw.recv().await, Some(Packet::PingResp));
+    }
+}
+
+#[tokio::test]
 async fn malformed_packets_close_the_connection() {
     let app = spawn_app().await;
     let cases: &[&[u8]] = &[
@@ -884,6 +903,84 @@ async fn a_subscriber_that_stops_reading_is_disconnected_without_blocking_others
     );
     drop(stalled);
     reader.abort();
+}
+
+#[tokio::test]
+async fn a_subscriber_that_leaves_qos_1_unacknowledged_is_disconnected() {
+    let app = spawn_app_with(BrokerConfig {
+        outbound_queue: 2,
+        ..BrokerConfig::default()
+    })
+    .await;
+    let topic = "serverlesspresso-config-default";
+    let mut raw = RawClient::connected(&app, 0).await;
+    raw.send(&subscribe_packet(1, topic, QoS::AtLeastOnce))
+        .await;
+    assert!(matches!(raw.recv().await, Some(Packet::SubAck { .. })));
+    for n in 0..2 {
+        app.broker
+            .publish(topic, Bytes::from(format!("{n}")), QoS::AtLeastOnce)
+            .expect("publish");
+        assert!(matches!(raw.recv().await, Some(Packet::Publish(_))));
+    }
+    app.broker
+        .publish(topic, Bytes::from_static(b"one too many"), QoS::AtLeastOnce)
+        .expect("publish");
+    raw.expect_closed().await;
+}
+
+#[tokio::test]
+async fn a_session_holds_at_most_the_configured_number_of_subscriptions() {
+    let app = spawn_app_with(BrokerConfig {
+        max_subscriptions: 2,
+        ..BrokerConfig::default()
+    })
+    .await;
+    let mut raw = RawClient::connected(&app, 0).await;
+    raw.send(&Packet::Subscribe {
+        packet_id: 1,
+        filters: ["a", "b", "a", "c"]
+            .map(|f| (format!("serverlesspresso-config-{f}"), QoS::AtMostOnce))
+            .to_vec(),
+    })
+    .await;
+    let granted = SubscribeReturnCode::Granted(QoS::AtMostOnce);
+    assert_eq!(
+        raw.recv().await,
+        Some(Packet::SubAck {
+            packet_id: 1,
+            // Subscribing again to a held filter replaces it and does not count twice.
+            codes: vec![granted, granted, granted, SubscribeReturnCode::Failure]
+        })
+    );
+}
+
+#[tokio::test]
+async fn the_state_based_websocket_handler_serves_mqtt_too() {
+    let app = spawn_app().await;
+    let mut request = format!("ws://127.0.0.1:{}/mqtt-state", app.ws_port)
+        .into_client_request()
+        .expect("request");
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "mqtt".parse().expect("header"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("upgrade");
+    socket
+        .send(Message::Binary(connect_packet("state", 0, None).to_bytes()))
+        .await
+        .expect("send");
+    match timeout(WAIT, socket.next())
+        .await
+        .expect("CONNACK within 5 s")
+    {
+        Some(Ok(Message::Binary(data))) => assert_eq!(
+            codec::decode(&mut BytesMut::from(&data[..]), 1024),
+            Ok(Some(connack(ConnectReturnCode::Accepted)))
+        ),
+        other => panic!("expected CONNACK, got {other:?}"),
+    }
 }
 
 #[tokio::test]
