@@ -117,12 +117,18 @@ const json = (route, body, status = 200) =>
 
 async function fakeBackend(page, origin, state = {}) {
   const customerOrder = state.customerOrder ?? null
+  const eventConfig = { ...EVENT_CONFIG, ...state.eventConfig }
   await page.route('**/config.json', (r) => json(r, runtimeConfig(origin)))
+  await page.route('**/cognito', (route) => {
+    const target = route.request().headers()['x-amz-target'] ?? ''
+    if (target.endsWith('.SignUp')) return json(route, { UserConfirmed: false, UserSub: 'customer-1', CodeDeliveryDetails: { Destination: 'a***@e***', DeliveryMedium: 'EMAIL' } })
+    return json(route, { __type: 'NotAuthorizedException', message: 'not in this fake' }, 400)
+  })
   await page.route('**/api/**', async (route) => {
     const url = new URL(route.request().url())
     const method = route.request().method()
     const path = url.pathname
-    if (path === '/api/events/default/config') return json(route, EVENT_CONFIG)
+    if (path === '/api/events/default/config') return json(route, eventConfig)
     if (path === '/api/qr-code' && method === 'GET') {
       const windowEnds = Math.floor(NOW / 300_000) * 300_000 + 299_999 + 300_000
       return json(route, { eventId: 'default', token: 'Xy7pQ2mN4v', windowStart: windowEnds - 299_999, windowEnds, remaining: 7, total: 10, serverTime: windowEnds - 200_000 })
@@ -325,6 +331,16 @@ try {
     await page.context().close()
   })
 
+  await check('display shows a closed store instead of a code', async () => {
+    const page = await newPage({ width: 1920, height: 1080 }, BARISTA)
+    await fakeBackend(page, origin, { eventConfig: { storeOpen: false } })
+    await page.goto(`${origin}/display/`)
+    await expectText(page, 'Store closed')
+    await shot(page, 'display-closed')
+    await axe(page, 'display closed')
+    await page.context().close()
+  })
+
   await check('barista signs in on a sign-in screen', async () => {
     const page = await newPage({ width: 1280, height: 800 })
     await fakeBackend(page, origin)
@@ -391,6 +407,11 @@ try {
     await page.getByLabel('First name').fill('Ana')
     await shot(page, 'order-sign-up')
     await axe(page, 'order sign-up')
+    await page.getByRole('button', { name: 'Create account' }).click()
+    await expectText(page, 'Check your email')
+    await page.getByLabel('Code from the email').fill('123456')
+    await shot(page, 'order-code')
+    await axe(page, 'order code')
     await page.context().close()
   })
 

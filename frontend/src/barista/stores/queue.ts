@@ -146,6 +146,7 @@ export const useQueueStore = defineStore('queue', () => {
   /** One tap: the action shows at once and is sent after the undo window. */
   function act(order: Order, action: OrderAction) {
     problem.value = null
+    now.value = Date.now()
     const label = `${VERBS[action]} ${orderLabel(order)}`
     undo.hold(order.orderId, label, { orderId: order.orderId, action }, async ({ orderId, action: a }) => {
       const result = await api.orderAction(orderId, a)
