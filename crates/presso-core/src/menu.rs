@@ -93,6 +93,8 @@ pub enum DrinkOrderError {
     UnknownDrink(String),
     #[error("{0} is not available right now")]
     DrinkUnavailable(String),
+    #[error("{drink} has no modifier {modifier:?}")]
+    UnknownModifier { drink: String, modifier: String },
     #[error("{drink} has no option {option:?}")]
     UnknownOption { drink: String, option: String },
     #[error(
@@ -123,12 +125,13 @@ impl DrinkOrderError {
         match self {
             Self::UnknownDrink(_) => "unknown_drink",
             Self::DrinkUnavailable(_) => "drink_unavailable",
-            Self::UnknownOption { .. } => "unknown_modifier",
-            Self::AmbiguousOption { .. } => "ambiguous_modifier",
-            Self::OptionUnavailable { .. } => "modifier_unavailable",
-            Self::DuplicateOption { .. } => "duplicate_modifier",
-            Self::MissingChoice { .. } => "missing_modifier",
-            Self::TooManyChoices { .. } => "too_many_modifiers",
+            Self::UnknownModifier { .. } => "unknown_modifier",
+            Self::UnknownOption { .. } => "unknown_option",
+            Self::AmbiguousOption { .. } => "ambiguous_option",
+            Self::OptionUnavailable { .. } => "option_unavailable",
+            Self::DuplicateOption { .. } => "duplicate_option",
+            Self::MissingChoice { .. } => "missing_choice",
+            Self::TooManyChoices { .. } => "too_many_choices",
         }
     }
 }
@@ -442,6 +445,16 @@ fn clip(s: &str) -> String {
 /// Finds an option of `drink` by `group:option` id, by option id, or by option name.
 fn resolve_option(drink: &Drink, raw: &str) -> Result<(usize, usize), DrinkOrderError> {
     if let Some((group, option)) = raw.split_once(':') {
+        let known_group = drink
+            .modifiers
+            .iter()
+            .any(|m| m.id.as_str() == group || m.name.eq_ignore_ascii_case(group));
+        if !known_group {
+            return Err(DrinkOrderError::UnknownModifier {
+                drink: drink.name.clone(),
+                modifier: clip(group),
+            });
+        }
         for (mi, m) in drink.modifiers.iter().enumerate() {
             let group_hit = m.id.as_str() == group || m.name.eq_ignore_ascii_case(group);
             if group_hit
@@ -572,17 +585,18 @@ mod tests {
         let cases: Vec<(DrinkRequest, &str)> = vec![
             (req("Mocha", &[]), "unknown_drink"),
             (req("Cappuccino", &["Oat"]), "drink_unavailable"),
-            (req("Americano", &["Soy"]), "unknown_modifier"),
+            (req("Americano", &["Soy"]), "unknown_option"),
+            (req("Americano", &["milk:soy"]), "unknown_option"),
             (req("Americano", &["nope:oat"]), "unknown_modifier"),
-            (req("Americano", &["Oat"]), "ambiguous_modifier"),
-            (req("Americano", &["oat", "oat"]), "duplicate_modifier"),
-            (req("Americano", &["regular", "oat"]), "too_many_modifiers"),
+            (req("Americano", &["Oat"]), "ambiguous_option"),
+            (req("Americano", &["oat", "oat"]), "duplicate_option"),
+            (req("Americano", &["regular", "oat"]), "too_many_choices"),
             (
                 req("Americano", &["vanilla", "caramel", "hazelnut"]),
-                "too_many_modifiers",
+                "too_many_choices",
             ),
-            (req("Flat White", &[]), "missing_modifier"),
-            (req("Single Espresso", &["Oat"]), "unknown_modifier"),
+            (req("Flat White", &[]), "missing_choice"),
+            (req("Single Espresso", &["Oat"]), "unknown_option"),
         ];
         for (request, code) in cases {
             let err = menu.check_order(&request).unwrap_err();

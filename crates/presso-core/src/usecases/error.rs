@@ -7,7 +7,7 @@
 //! | 403 | `admin_only` | a customer calls an admin route (barista actions, QR for displays, store control, order lists) |
 //! | 404 | `event_not_found`, `order_not_found` | no such event or order; also someone else's order, so that ids leak nothing |
 //! | 409 | `store_closed`, `store_paused`, `event_exists`, `conflict`, and every [`TransitionError`] code (`order_already_completed`, `customer_cannot_cancel_once_being_made`, ...) | the request is valid but the state does not allow it |
-//! | 422 | every [`DrinkOrderError`] code (`unknown_drink`, `drink_unavailable`, `unknown_modifier`, `modifier_unavailable`, `missing_modifier`, `too_many_modifiers`, ...), `invalid_config` | a well-formed body the domain refuses |
+//! | 422 | every [`DrinkOrderError`] code (`unknown_drink`, `drink_unavailable`, `unknown_modifier`, `unknown_option`, `option_unavailable`, `missing_choice`, `too_many_choices`, ...), `invalid_config` | a well-formed body the domain refuses |
 //! | 429 | `no_tokens_remaining` (with `Retry-After` until the next window), `too_many_open_orders` | a limit is reached |
 //! | 500 | `corrupt_data` | a stored item does not decode |
 //! | 503 | `unavailable` | a store, the bus or the workflow service failed transiently; retrying is safe |
