@@ -283,9 +283,9 @@ pub struct OrderTimeOut {
 }
 
 impl OrderTimeOut {
-    /// Which wait timed out; an unknown cause counts as the customer's.
-    pub fn wait(&self) -> Wait {
-        Wait::from_cause(&self.cause).unwrap_or(Wait::Drink)
+    /// Which wait timed out, when the cause says.
+    pub fn wait(&self) -> Option<Wait> {
+        Wait::from_cause(&self.cause)
     }
 }
 
@@ -922,6 +922,6 @@ mod tests {
             cause: "Barista timedout".to_owned(),
             message: String::new(),
         };
-        assert_eq!(e.wait(), Wait::Barista);
+        assert_eq!(e.wait(), Some(Wait::Barista));
     }
 }

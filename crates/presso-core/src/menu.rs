@@ -176,6 +176,8 @@ pub enum MenuError {
 impl Menu {
     pub const MAX_DRINKS: usize = 100;
     pub const MAX_NAME_CHARS: usize = 64;
+    /// More options than this in one request are refused before any lookup.
+    pub const MAX_REQUESTED_OPTIONS: usize = 16;
 
     pub fn drink(&self, id: &DrinkId) -> Option<&Drink> {
         self.drinks.iter().find(|d| &d.id == id)
@@ -290,6 +292,13 @@ impl Menu {
             return Err(DrinkOrderError::DrinkUnavailable(drink.name.clone()));
         }
 
+        if request.modifiers.len() > Self::MAX_REQUESTED_OPTIONS {
+            return Err(DrinkOrderError::TooManyChoices {
+                modifier: "all modifiers".to_owned(),
+                max: Self::MAX_REQUESTED_OPTIONS as u8,
+                got: request.modifiers.len(),
+            });
+        }
         // Resolve each requested option to (group index, option index).
         let mut chosen: Vec<(usize, usize)> = Vec::new();
         for raw in &request.modifiers {
@@ -596,6 +605,7 @@ mod tests {
                 "too_many_choices",
             ),
             (req("Flat White", &[]), "missing_choice"),
+            (req("Americano", &["oat"; 17]), "too_many_choices"),
             (req("Single Espresso", &["Oat"]), "unknown_option"),
         ];
         for (request, code) in cases {

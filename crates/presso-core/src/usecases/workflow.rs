@@ -32,7 +32,7 @@ use crate::events::{
     Event, NewOrder, OrderFailed, OrderTimeOut, ProcessorWaitingCompletion, ShopUnavailable,
     WorkflowStarted,
 };
-use crate::order::{Order, OrderStatus};
+use crate::order::{Order, OrderStatus, Wait};
 use crate::ports::{Clock, EventPublisher, OrderRepository, StoreError, WorkflowResumer};
 
 fn handled(changed: bool) -> Handled {
@@ -133,8 +133,13 @@ where
     W: WorkflowResumer,
     C: Clock,
 {
-    let wait = event.wait();
     let (_, changed) = mutate_order(ports, &event.order_id, |o| {
+        // Without a known cause, the order says which wait it was in.
+        let wait = event.wait().unwrap_or(if o.barista_wait.is_some() {
+            Wait::Barista
+        } else {
+            Wait::Drink
+        });
         o.time_out(wait, ports.clock.now())
     })
     .await?;
