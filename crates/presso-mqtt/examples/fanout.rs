@@ -17,6 +17,7 @@ use presso_mqtt::codec::{self, Packet};
 use presso_mqtt::{Authorizer, Broker, ConnectRefused, Principal, QoS};
 use rumqttc::{AsyncClient, Event, Incoming, MqttOptions, Transport};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -26,6 +27,9 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const TOPIC: &str = "serverlesspresso-config-fanout";
+
+/// Set once the measurement is over, so the shutdown's closed connections are not reported.
+static DONE: AtomicBool = AtomicBool::new(false);
 
 type Latencies = mpsc::UnboundedSender<(u64, Duration)>;
 
@@ -252,7 +256,9 @@ async fn main() -> anyhow::Result<()> {
             } else {
                 raw_subscriber(n, port, websocket, qos, base, latency_tx).await
             };
-            if let Err(error) = result {
+            if let Err(error) = result
+                && !DONE.load(Ordering::Relaxed)
+            {
                 eprintln!("subscriber {n}: {error}");
             }
         });
@@ -332,6 +338,7 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&publish_calls, 50.0)),
         ms(percentile(&publish_calls, 99.0))
     );
+    DONE.store(true, Ordering::Relaxed);
     drop(latency_rx);
     broker.shutdown().await;
     Ok(())

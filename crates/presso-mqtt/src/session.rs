@@ -234,6 +234,14 @@ impl Session {
         let keep_alive = (connect.keep_alive > 0)
             .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
         let mut last_heard = Instant::now();
+        // One timer and one kick waiter for the whole session, rather than a new one per loop
+        // turn: under fan-out the loop turns once per delivery, and re-registering a timer each
+        // time costs more than the delivery. The timer is moved forward only when it fires.
+        let keep_alive_timer =
+            tokio::time::sleep(keep_alive.unwrap_or(Duration::from_secs(86_400)));
+        tokio::pin!(keep_alive_timer);
+        let kicked = control.kicked();
+        tokio::pin!(kicked);
         loop {
             // Handle every whole packet already buffered (a WebSocket message may hold several).
             while let Some(packet) = codec::decode(&mut self.buf, config.max_packet_size)? {
@@ -245,15 +253,14 @@ impl Session {
                 // take-over) ends the write.
                 tokio::select! {
                     biased;
-                    kick = control.kicked() => return Err(End::from_kick(kick)),
+                    kick = &mut kicked => return Err(End::from_kick(kick)),
                     written = transport.write(&self.out) => written?,
                 }
                 self.out.clear();
             }
-            let deadline = keep_alive.map(|period| last_heard + period);
             tokio::select! {
                 biased;
-                kick = control.kicked() => return Err(End::from_kick(kick)),
+                kick = &mut kicked => return Err(End::from_kick(kick)),
                 read = transport.read(&mut self.buf) => {
                     if !read? {
                         return Err(End::Closed);
@@ -269,7 +276,13 @@ impl Session {
                         }
                     }
                 }
-                () = sleep_until(deadline) => return Err(End::KeepAlive),
+                () = &mut keep_alive_timer, if keep_alive.is_some() => {
+                    let deadline = last_heard + keep_alive.unwrap_or_default();
+                    if Instant::now() >= deadline {
+                        return Err(End::KeepAlive);
+                    }
+                    keep_alive_timer.as_mut().reset(deadline);
+                }
             }
         }
     }
@@ -388,12 +401,5 @@ impl Session {
         if self.registered {
             self.broker.unregister_client(&self.client_id, self.id);
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
