@@ -273,7 +273,11 @@ impl Broker {
                 () = &mut shutdown => break,
                 () = crate::session::signalled(&mut broker_shutdown) => break,
                 // Reap finished sessions so the set does not grow with every connection ever made.
-                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+                Some(finished) = sessions.join_next(), if !sessions.is_empty() => {
+                    if let Err(error) = finished {
+                        tracing::error!(%error, "mqtt tcp session task failed");
+                    }
+                }
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);

@@ -160,7 +160,10 @@ impl Session {
         transport: &mut T,
     ) -> Result<codec::Connect, End> {
         let max_packet_size = self.broker.inner.config.max_packet_size;
-        let deadline = Instant::now() + self.broker.inner.config.connect_timeout;
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(self.broker.inner.config.connect_timeout)
+            .unwrap_or(now + Duration::from_secs(86_400));
         loop {
             match codec::decode(&mut self.buf, max_packet_size) {
                 Ok(Some(Packet::Connect(connect))) => return Ok(connect),

@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::extract::ws::{WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, any};
 
 /// The WebSocket subprotocol of MQTT.
 pub const SUBPROTOCOL: &str = "mqtt";
@@ -51,13 +51,15 @@ impl Broker {
             .on_upgrade(move |socket| async move { broker.serve_websocket(socket).await })
     }
 
-    /// A `GET` route serving MQTT over WebSocket, to mount at `/mqtt` on any router.
+    /// A route serving MQTT over WebSocket, to mount at `/mqtt` on any router. It takes any
+    /// method, as axum advises, so WebSockets over HTTP/2 (extended CONNECT) work too; the upgrade
+    /// extractor refuses everything that is not a WebSocket handshake.
     pub fn websocket_route<S>(&self) -> MethodRouter<S>
     where
         S: Clone + Send + Sync + 'static,
     {
         let broker = self.clone();
-        get(move |ws: WebSocketUpgrade| async move { broker.upgrade_websocket(ws) })
+        any(move |ws: WebSocketUpgrade| async move { broker.upgrade_websocket(ws) })
     }
 }
 
