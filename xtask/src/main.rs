@@ -7,6 +7,7 @@
 //! - `serve`: build what the system needs and run `presso serve` with the project's template.
 //! - `bench [name]`: the benchmarks, each side by side with its peer.
 
+mod bench_asl;
 mod ci;
 mod util;
 
@@ -71,6 +72,9 @@ fn serve(args: &[String]) -> Result<()> {
 }
 
 fn bench(args: &[String]) -> Result<()> {
-    let _ = args;
-    bail!("no benchmarks are registered yet")
+    match args.first().map(String::as_str) {
+        Some("asl") => bench_asl::run(&args[1..]),
+        None => bench_asl::run(&[]),
+        Some(other) => bail!("unknown benchmark `{other}` (known: asl)"),
+    }
 }

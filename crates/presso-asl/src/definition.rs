@@ -154,7 +154,9 @@ pub(crate) struct MapSpec {
 #[derive(Debug)]
 pub(crate) enum Kind {
     Pass {
-        result: Option<Value>,
+        result: Option<Arc<Value>>,
+        /// Over AWS's payload limit: the state fails with `States.DataLimitExceeded`.
+        result_too_large: bool,
     },
     Task(Box<TaskSpec>),
     Choice {
@@ -948,15 +950,19 @@ impl Compiler {
         st.kind = match ty {
             "Pass" => {
                 if let Some(Value::Object(r)) = m.get("Result")
-                    && r.keys().any(|k| k.ends_with(".$")) {
-                        self.warn(
-                            "PASS_RESULT_IS_STATIC",
-                            &format!("{loc}/Result"),
-                            "The 'Result' of a Pass state is static: '.$' keys are not evaluated",
-                        );
-                    }
+                    && r.keys().any(|k| k.ends_with(".$"))
+                {
+                    self.warn(
+                        "PASS_RESULT_IS_STATIC",
+                        &format!("{loc}/Result"),
+                        "The 'Result' of a Pass state is static: '.$' keys are not evaluated",
+                    );
+                }
                 Kind::Pass {
-                    result: m.get("Result").cloned(),
+                    result: m.get("Result").cloned().map(Arc::new),
+                    result_too_large: m
+                        .get("Result")
+                        .is_some_and(|r| r.to_string().len() > crate::execution::MAX_PAYLOAD_BYTES),
                 }
             }
             "Task" => self.task(m, loc),
@@ -1120,12 +1126,13 @@ impl Compiler {
         let timeout = self.seconds(m, "TimeoutSeconds", loc);
         let heartbeat = self.seconds(m, "HeartbeatSeconds", loc);
         if let (Some(Seconds::Fixed(t)), Some(Seconds::Fixed(h))) = (&timeout, &heartbeat)
-            && h >= t {
-                self.schema(
-                    &format!("{loc}/HeartbeatSeconds"),
-                    "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'",
-                );
-            }
+            && h >= t
+        {
+            self.schema(
+                &format!("{loc}/HeartbeatSeconds"),
+                "'HeartbeatSeconds' must be smaller than 'TimeoutSeconds'",
+            );
+        }
         if wait_for_token {
             let has_token = m.get("Parameters").is_some_and(mentions_task_token);
             if !has_token {
@@ -1262,15 +1269,16 @@ impl Definition {
             diags: Vec::new(),
         };
         if let Value::Object(m) = v
-            && m.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata") {
-                c.schema(
-                    "/QueryLanguage",
-                    "The JSONata query language is not supported yet: use JSONPath",
-                );
-                return Err(ValidationError {
-                    diagnostics: c.diags,
-                });
-            }
+            && m.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata")
+        {
+            c.schema(
+                "/QueryLanguage",
+                "The JSONata query language is not supported yet: use JSONPath",
+            );
+            return Err(ValidationError {
+                diagnostics: c.diags,
+            });
+        }
         c.machine(v, "");
         let timeout_seconds = match v.get("TimeoutSeconds") {
             None => None,

@@ -14,7 +14,9 @@ use crate::definition::{
     TaskSpec, Text, WaitSpec,
 };
 use crate::expr::{ContextView, ExecInfo, Scope};
-use crate::history::{EventDetails, HistoryEvent, StateType, TaskResource};
+use crate::history::{
+    EventDetails, HistoryEvent, LambdaFunctionScheduled, StateType, TaskResource, TaskScheduled,
+};
 use crate::jsonpath::JsonPath;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -196,6 +198,25 @@ impl Fault {
     }
 }
 
+/// State data, shared between the running state and the history events that show it,
+/// so a state that passes its input on copies nothing.
+pub(crate) type Data = Arc<Value>;
+
+pub(crate) mod data {
+    use super::Data;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+    use std::sync::Arc;
+
+    pub(crate) fn serialize<S: Serializer>(v: &Data, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Data, D::Error> {
+        Value::deserialize(d).map(Arc::new)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 struct Entered {
     id: u64,
@@ -205,7 +226,8 @@ struct Entered {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct TaskWait {
     state: u32,
-    input: Value,
+    #[serde(with = "data")]
+    input: Data,
     entered: Entered,
     retries: Vec<u32>,
     task_id: u64,
@@ -218,10 +240,12 @@ struct TaskWait {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct MapRun {
     state: u32,
-    input: Value,
+    #[serde(with = "data")]
+    input: Data,
     entered: Entered,
     retries: Vec<u32>,
-    effective: Value,
+    #[serde(with = "data")]
+    effective: Data,
     items: Vec<Value>,
     next: usize,
     active: BTreeMap<u32, Branch>,
@@ -232,10 +256,22 @@ struct MapRun {
     tolerated_percentage: Option<f64>,
 }
 
+/// A state waiting out a retry interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Backoff {
+    state: u32,
+    #[serde(with = "data")]
+    input: Data,
+    entered: Entered,
+    retries: Vec<u32>,
+    timer: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct ParRun {
     state: u32,
-    input: Value,
+    #[serde(with = "data")]
+    input: Data,
     entered: Entered,
     retries: Vec<u32>,
     active: BTreeMap<u32, Branch>,
@@ -247,25 +283,21 @@ enum Cursor {
     Idle,
     Enter {
         state: u32,
-        input: Value,
+        #[serde(with = "data")]
+        input: Data,
     },
     Task(Box<TaskWait>),
     Wait {
         state: u32,
-        output: Value,
+        #[serde(with = "data")]
+        output: Data,
         timer: u64,
     },
-    Backoff {
-        state: u32,
-        input: Value,
-        entered: Entered,
-        retries: Vec<u32>,
-        timer: u64,
-    },
+    Backoff(Box<Backoff>),
     Map(Box<MapRun>),
     Parallel(Box<ParRun>),
-    Succeeded(Value),
-    Failed(Fault),
+    Succeeded(#[serde(with = "data")] Data),
+    Failed(Box<Fault>),
 }
 
 /// One thread of control: the top level, a Parallel branch or a Map iteration.
@@ -384,9 +416,10 @@ impl Cx<'_> {
 
     fn cancel_timer(&mut self, id: Option<u64>) {
         if let Some(id) = id
-            && self.pending.remove(&id).is_some() {
-                self.actions.push(Action::CancelTimer { timer_id: id });
-            }
+            && self.pending.remove(&id).is_some()
+        {
+            self.actions.push(Action::CancelTimer { timer_id: id });
+        }
     }
 }
 
@@ -430,29 +463,29 @@ fn no_results(path: &JsonPath) -> String {
 /// InputPath / OutputPath.
 fn select_path(
     spec: &PathSpec,
-    input: Value,
+    input: Data,
     scope_ctx: &ContextView<'_>,
     rng: &mut Rng,
-) -> Result<Value, String> {
+) -> Result<Data, String> {
     match spec {
         PathSpec::Identity => Ok(input),
-        PathSpec::Null => Ok(Value::Object(Map::new())),
+        PathSpec::Null => Ok(Arc::new(Value::Object(Map::new()))),
         PathSpec::Path(p) => {
             let scope = Scope::new(&input, scope_ctx, rng);
-            scope.lookup(p).ok_or_else(|| no_results(p))
+            scope.lookup(p).map(Arc::new).ok_or_else(|| no_results(p))
         }
     }
 }
 
-fn apply_result_path(spec: &ResultPath, raw: Value, result: Value) -> Result<Value, String> {
+fn apply_result_path(spec: &ResultPath, raw: Data, result: Data) -> Result<Data, String> {
     match spec {
         ResultPath::Replace => Ok(result),
         ResultPath::Discard => Ok(raw),
         ResultPath::At(p) => {
-            let mut doc = raw;
-            p.set(&mut doc, result)
+            let mut doc = Arc::unwrap_or_clone(raw);
+            p.set(&mut doc, Arc::unwrap_or_clone(result))
                 .map_err(|e| format!("Unable to apply ReferencePath {} to input: {e}", p.source))?;
-            Ok(doc)
+            Ok(Arc::new(doc))
         }
     }
 }
@@ -542,7 +575,7 @@ fn seconds_value(s: &Seconds, eff: &Value, field: &str) -> Result<u64, String> {
 }
 
 impl Branch {
-    fn new(machine: u32, silent: bool, start: u32, input: Value) -> Branch {
+    fn new(machine: u32, silent: bool, start: u32, input: Data) -> Branch {
         Branch {
             machine,
             silent,
@@ -562,7 +595,7 @@ impl Branch {
         matches!(self.cur, Cursor::Succeeded(_) | Cursor::Failed(_))
     }
 
-    fn goto(&self, next: Next, output: Value) -> Cursor {
+    fn goto(&self, next: Next, output: Data) -> Cursor {
         match next {
             Next::End => Cursor::Succeeded(output),
             Next::Goto(s) => Cursor::Enter {
@@ -588,14 +621,14 @@ impl Branch {
     }
 
     fn missing_state() -> Cursor {
-        Cursor::Failed(Fault {
+        Cursor::Failed(Box::new(Fault {
             error: Some("States.Runtime".into()),
             cause: Some("The execution state does not match its definition".into()),
             terminal: true,
-        })
+        }))
     }
 
-    fn enter(&mut self, cx: &mut Cx<'_>, route: &mut Vec<u32>, idx: u32, input: Value) -> Cursor {
+    fn enter(&mut self, cx: &mut Cx<'_>, route: &mut Vec<u32>, idx: u32, input: Data) -> Cursor {
         let def = cx.def;
         let Some(st) = self.state(def, idx) else {
             return Self::missing_state();
@@ -614,28 +647,16 @@ impl Branch {
         self.attempt(cx, route, idx, input, entered, Vec::new())
     }
 
-    fn exit(&self, cx: &mut Cx<'_>, st: &State, output: Value) -> Cursor {
-        let cursor = self.goto(st.next, Value::Null);
-        let out_for_event = if self.silent {
-            Value::Null
-        } else {
-            output.clone()
-        };
+    fn exit(&self, cx: &mut Cx<'_>, st: &State, output: Data) -> Cursor {
         cx.emit(
             self.silent,
             EventDetails::StateExited {
                 state_type: state_type(&st.kind),
                 name: st.name.clone(),
-                output: out_for_event,
+                output: output.clone(),
             },
         );
-        match cursor {
-            Cursor::Enter { state, .. } => Cursor::Enter {
-                state,
-                input: output,
-            },
-            _ => Cursor::Succeeded(output),
-        }
+        self.goto(st.next, output)
     }
 
     /// Runs (or re-runs, after a retry back-off) a state that has been entered.
@@ -644,7 +665,7 @@ impl Branch {
         cx: &mut Cx<'_>,
         route: &mut Vec<u32>,
         idx: u32,
-        raw: Value,
+        raw: Data,
         entered: Entered,
         retries: Vec<u32>,
     ) -> Cursor {
@@ -654,14 +675,28 @@ impl Branch {
         };
         let info = cx.info;
         let rc = retry_count(st, &retries);
-        let runtime = |msg: String| Cursor::Failed(Fault::runtime(&st.name, entered.id, &msg));
+        let runtime =
+            |msg: String| Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &msg)));
         match &st.kind {
-            Kind::Pass { result } => {
+            Kind::Pass {
+                result,
+                result_too_large,
+            } => {
+                if *result_too_large {
+                    return Cursor::Failed(Box::new(Fault {
+                        error: Some("States.DataLimitExceeded".into()),
+                        cause: Some(format!(
+                            "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                            st.name
+                        )),
+                        terminal: true,
+                    }));
+                }
                 let ctx = view(info, st, entered, rc, None);
-                let r = (|| -> Result<Value, String> {
+                let r = (|| -> Result<Data, String> {
                     let eff = select_path(&st.input_path, raw.clone(), &ctx, cx.rng)?;
                     let eff = match &st.parameters {
-                        Some(t) => t.eval(&Scope::new(&eff, &ctx, cx.rng))?,
+                        Some(t) => Arc::new(t.eval(&Scope::new(&eff, &ctx, cx.rng))?),
                         None => eff,
                     };
                     let result = match result {
@@ -674,17 +709,6 @@ impl Branch {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
-                if (result.is_object() || result.is_array() || result.is_string())
-                    && exceeds(&result, MAX_PAYLOAD_BYTES) {
-                        return Cursor::Failed(Fault {
-                            error: Some("States.DataLimitExceeded".into()),
-                            cause: Some(format!(
-                                "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                                st.name
-                            )),
-                            terminal: true,
-                        });
-                    }
                 let out = apply_result_path(&st.result_path, raw, result)
                     .and_then(|v| select_path(&st.output_path, v, &ctx, cx.rng));
                 match out {
@@ -713,10 +737,10 @@ impl Branch {
                     }
                 }
                 let Some(target) = target.or(*default) else {
-                    return Cursor::Failed(Fault::new(
+                    return Cursor::Failed(Box::new(Fault::new(
                         "States.NoChoiceMatched",
                         format!("No Matches! at state '{}'", st.name),
-                    ));
+                    )));
                 };
                 let out = match select_path(&st.output_path, eff, &ctx, cx.rng) {
                     Ok(v) => v,
@@ -780,11 +804,11 @@ impl Branch {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
-                Cursor::Failed(Fault {
+                Cursor::Failed(Box::new(Fault {
                     error,
                     cause,
                     terminal: false,
-                })
+                }))
             }
             Kind::Wait(spec) => {
                 let ctx = view(info, st, entered, rc, None);
@@ -844,7 +868,7 @@ impl Branch {
                 let eff =
                     select_path(&st.input_path, raw.clone(), &ctx, cx.rng).and_then(
                         |eff| match &st.parameters {
-                            Some(t) => t.eval(&Scope::new(&eff, &ctx, cx.rng)),
+                            Some(t) => t.eval(&Scope::new(&eff, &ctx, cx.rng)).map(Arc::new),
                             None => Ok(eff),
                         },
                     );
@@ -885,7 +909,7 @@ impl Branch {
         idx: u32,
         st: &State,
         spec: &TaskSpec,
-        raw: Value,
+        raw: Data,
         entered: Entered,
         retries: Vec<u32>,
     ) -> Cursor {
@@ -893,7 +917,8 @@ impl Branch {
         let rc = retry_count(st, &retries);
         let token = spec.wait_for_token.then(|| cx.rng.token());
         let ctx = view(info, st, entered, rc, token.as_deref());
-        let runtime = |msg: String| Cursor::Failed(Fault::runtime(&st.name, entered.id, &msg));
+        let runtime =
+            |msg: String| Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &msg)));
         let eff = match select_path(&st.input_path, raw.clone(), &ctx, cx.rng) {
             Ok(v) => v,
             Err(m) => return runtime(m),
@@ -921,7 +946,7 @@ impl Branch {
                 Ok(v) => v,
                 Err(m) => return runtime(m),
             },
-            None => eff,
+            None => Arc::unwrap_or_clone(eff),
         };
         let task_id = cx.handle();
         cx.pending.insert(
@@ -934,24 +959,24 @@ impl Branch {
         if let Some(t) = &token {
             cx.tokens.insert(t.clone(), task_id);
         }
-        let res = TaskResource {
+        let res = Arc::new(TaskResource {
             resource_type: spec.resource_type.clone(),
             resource: spec.resource_name.clone(),
-        };
+        });
         if spec.lambda_function {
             cx.emit(
                 self.silent,
-                EventDetails::LambdaFunctionScheduled {
+                EventDetails::LambdaFunctionScheduled(Box::new(LambdaFunctionScheduled {
                     resource: spec.resource.clone(),
                     input: params.clone(),
                     timeout_seconds: timeout,
-                },
+                })),
             );
             cx.emit(self.silent, EventDetails::LambdaFunctionStarted);
         } else {
             cx.emit(
                 self.silent,
-                EventDetails::TaskScheduled {
+                EventDetails::TaskScheduled(Box::new(TaskScheduled {
                     task: res.clone(),
                     region: if spec.region.is_empty() {
                         info.region.clone()
@@ -961,7 +986,7 @@ impl Branch {
                     parameters: params.clone(),
                     timeout_seconds: timeout,
                     heartbeat_seconds: heartbeat,
-                },
+                })),
             );
             cx.emit(self.silent, EventDetails::TaskStarted { task: res });
         }
@@ -1011,20 +1036,21 @@ impl Branch {
         idx: u32,
         st: &State,
         spec: &MapSpec,
-        raw: Value,
+        raw: Data,
         entered: Entered,
         retries: Vec<u32>,
     ) -> Cursor {
         let info = cx.info;
         let rc = retry_count(st, &retries);
         let ctx = view(info, st, entered, rc, None);
-        let runtime = |msg: String| Cursor::Failed(Fault::runtime(&st.name, entered.id, &msg));
+        let runtime =
+            |msg: String| Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &msg)));
         let eff = match select_path(&st.input_path, raw.clone(), &ctx, cx.rng) {
             Ok(v) => v,
             Err(m) => return runtime(m),
         };
         let items = match &spec.items_path {
-            None => Some(eff.clone()),
+            None => Some(Value::clone(&eff)),
             Some(p) => {
                 let scope = Scope::new(&eff, &ctx, cx.rng);
                 scope.lookup(p)
@@ -1148,12 +1174,16 @@ impl Branch {
                     match t.eval(&Scope::new(&run.effective, &ctx, cx.rng)) {
                         Ok(v) => v,
                         Err(m) => {
-                            return Cursor::Failed(Fault::runtime(&st.name, run.entered.id, &m));
+                            return Cursor::Failed(Box::new(Fault::runtime(
+                                &st.name,
+                                run.entered.id,
+                                &m,
+                            )));
                         }
                     }
                 }
             };
-            let mut child = Branch::new(spec.machine, child_silent, machine.start, input);
+            let mut child = Branch::new(spec.machine, child_silent, machine.start, Arc::new(input));
             route.push(i as u32);
             child.run(cx, route);
             route.pop();
@@ -1196,7 +1226,7 @@ impl Branch {
                     },
                 );
                 if let Some(slot) = run.results.get_mut(i as usize) {
-                    *slot = v;
+                    *slot = Arc::unwrap_or_clone(v);
                 }
                 None
             }
@@ -1239,7 +1269,7 @@ impl Branch {
                         "The specified tolerated failure threshold was exceeded",
                     )
                 } else {
-                    f
+                    *f
                 };
                 if spec.distributed {
                     cx.emit(
@@ -1292,9 +1322,8 @@ impl Branch {
                 cx.cancel_timer(t.timeout_timer);
                 cx.cancel_timer(t.heartbeat_timer);
             }
-            Cursor::Wait { timer, .. } | Cursor::Backoff { timer, .. } => {
-                cx.cancel_timer(Some(*timer))
-            }
+            Cursor::Wait { timer, .. } => cx.cancel_timer(Some(*timer)),
+            Cursor::Backoff(b) => cx.cancel_timer(Some(b.timer)),
             Cursor::Map(run) => run.active.values().for_each(|c| c.release(cx)),
             Cursor::Parallel(run) => run.active.values().for_each(|c| c.release(cx)),
             _ => {}
@@ -1307,9 +1336,10 @@ impl Branch {
             return Self::missing_state();
         };
         if let Kind::Map(spec) = &st.kind
-            && spec.distributed {
-                cx.emit(self.silent, EventDetails::MapRunSucceeded);
-            }
+            && spec.distributed
+        {
+            cx.emit(self.silent, EventDetails::MapRunSucceeded);
+        }
         cx.emit(self.silent, EventDetails::MapStateSucceeded);
         self.finish_with_result(
             cx,
@@ -1326,32 +1356,27 @@ impl Branch {
         &mut self,
         cx: &mut Cx<'_>,
         st: &State,
-        raw: Value,
+        raw: Data,
         entered: Entered,
         retries: &[u32],
         result: Value,
     ) -> Cursor {
         let ctx = view(cx.info, st, entered, retry_count(st, retries), None);
-        let out = (|| -> Result<Value, String> {
+        let out = (|| -> Result<Data, String> {
             let result = match &st.result_selector {
                 Some(t) => t.eval(&Scope::new(&result, &ctx, cx.rng))?,
                 None => result,
             };
-            let merged = apply_result_path(&st.result_path, raw, result)?;
+            let merged = apply_result_path(&st.result_path, raw, Arc::new(result))?;
             select_path(&st.output_path, merged, &ctx, cx.rng)
         })();
         match out {
             Ok(o) => self.exit(cx, st, o),
-            Err(m) => Cursor::Failed(Fault::runtime(&st.name, entered.id, &m)),
+            Err(m) => Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &m))),
         }
     }
 
-    fn settle_parallel(
-        &mut self,
-        cx: &mut Cx<'_>,
-        route: &[u32],
-        mut run: ParRun,
-    ) -> Cursor {
+    fn settle_parallel(&mut self, cx: &mut Cx<'_>, route: &[u32], mut run: ParRun) -> Cursor {
         let def = cx.def;
         let Some(st) = self.state(def, run.state) else {
             return Self::missing_state();
@@ -1369,7 +1394,7 @@ impl Branch {
             match child.cur {
                 Cursor::Succeeded(v) => {
                     if let Some(slot) = run.results.get_mut(i as usize) {
-                        *slot = v;
+                        *slot = Arc::unwrap_or_clone(v);
                     }
                 }
                 Cursor::Failed(f) => {
@@ -1377,7 +1402,15 @@ impl Branch {
                     if f.terminal {
                         return Cursor::Failed(f);
                     }
-                    return self.fail(cx, route, run.state, run.input, run.entered, run.retries, f);
+                    return self.fail(
+                        cx,
+                        route,
+                        run.state,
+                        run.input,
+                        run.entered,
+                        run.retries,
+                        *f,
+                    );
                 }
                 _ => {}
             }
@@ -1402,7 +1435,7 @@ impl Branch {
         cx: &mut Cx<'_>,
         route: &[u32],
         idx: u32,
-        raw: Value,
+        raw: Data,
         entered: Entered,
         mut retries: Vec<u32>,
         fault: Fault,
@@ -1412,7 +1445,7 @@ impl Branch {
             return Self::missing_state();
         };
         if fault.terminal {
-            return Cursor::Failed(fault);
+            return Cursor::Failed(Box::new(fault));
         }
         if retries.len() < st.retry.len() {
             retries.resize(st.retry.len(), 0);
@@ -1422,26 +1455,27 @@ impl Branch {
             .iter()
             .enumerate()
             .find(|(_, r)| matches_error(&r.errors, &fault))
-            && retries[i] < r.max_attempts {
-                let attempt = retries[i];
-                retries[i] += 1;
-                let mut delay = r.interval_seconds * r.backoff_rate.powi(attempt as i32);
-                if let Some(cap) = r.max_delay_seconds {
-                    delay = delay.min(cap);
-                }
-                if r.full_jitter {
-                    delay *= cx.rng.next_f64();
-                }
-                let delay_ms = (delay * 1000.0).clamp(0.0, 1.0e15) as i64;
-                let timer = cx.timer(route, Wake::Retry, cx.now.saturating_add(delay_ms));
-                return Cursor::Backoff {
-                    state: idx,
-                    input: raw,
-                    entered,
-                    retries,
-                    timer,
-                };
+            && retries[i] < r.max_attempts
+        {
+            let attempt = retries[i];
+            retries[i] += 1;
+            let mut delay = r.interval_seconds * r.backoff_rate.powi(attempt as i32);
+            if let Some(cap) = r.max_delay_seconds {
+                delay = delay.min(cap);
             }
+            if r.full_jitter {
+                delay *= cx.rng.next_f64();
+            }
+            let delay_ms = (delay * 1000.0).clamp(0.0, 1.0e15) as i64;
+            let timer = cx.timer(route, Wake::Retry, cx.now.saturating_add(delay_ms));
+            return Cursor::Backoff(Box::new(Backoff {
+                state: idx,
+                input: raw,
+                entered,
+                retries,
+                timer,
+            }));
+        }
         match st.kind {
             Kind::Map(_) => {
                 cx.emit(self.silent, EventDetails::MapStateFailed);
@@ -1452,7 +1486,7 @@ impl Branch {
             _ => {}
         }
         if let Some(c) = st.catch.iter().find(|c| matches_error(&c.errors, &fault)) {
-            return match apply_result_path(&c.result_path, raw, fault.output()) {
+            return match apply_result_path(&c.result_path, raw, Arc::new(fault.output())) {
                 Ok(out) => {
                     cx.emit(
                         self.silent,
@@ -1467,10 +1501,10 @@ impl Branch {
                         input: out,
                     }
                 }
-                Err(m) => Cursor::Failed(Fault::runtime(&st.name, entered.id, &m)),
+                Err(m) => Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &m))),
             };
         }
-        Cursor::Failed(fault)
+        Cursor::Failed(Box::new(fault))
     }
 
     /// Delivers a wake-up to the branch at `rest` below this one, then lets every
@@ -1557,16 +1591,14 @@ impl Branch {
                 cx.pending.remove(&timer);
                 self.cur = self.exit(cx, st, output);
             }
-            (
-                Cursor::Backoff {
+            (Cursor::Backoff(b), Wake::Retry) if b.timer == handle => {
+                let Backoff {
                     state,
                     input,
                     entered,
                     retries,
                     timer,
-                },
-                Wake::Retry,
-            ) if timer == handle => {
+                } = *b;
                 cx.pending.remove(&timer);
                 self.cur = self.attempt(cx, route, state, input, entered, retries);
             }
@@ -1590,10 +1622,10 @@ impl Branch {
                     self.cur = Self::missing_state();
                     return Ok(());
                 };
-                let res = TaskResource {
+                let res = Arc::new(TaskResource {
                     resource_type: spec.resource_type.clone(),
                     resource: spec.resource_name.clone(),
-                };
+                });
                 if let (Wake::Task, Command::TaskHeartbeat { .. }) = (w, cmd) {
                     if let Some(h) = t.heartbeat_seconds {
                         cx.cancel_timer(t.heartbeat_timer);
@@ -1721,6 +1753,7 @@ impl Execution {
         ctx: StartContext,
     ) -> (Execution, Vec<Action>) {
         let start = def.machine(0).map_or(0, |m| m.start);
+        let input = Arc::new(input);
         let state = ExecutionState {
             info: ExecInfo {
                 id: ctx.execution_arn,
@@ -1907,7 +1940,7 @@ impl Execution {
             pending,
             tokens,
             transitions,
-            events: Vec::new(),
+            events: Vec::with_capacity(16),
             actions: Vec::new(),
         };
         let result = f(&mut cx, root);
@@ -1925,7 +1958,7 @@ impl Execution {
                     );
                     ended = Some(Outcome {
                         status: Status::Succeeded,
-                        output: Some(out),
+                        output: Some(Arc::unwrap_or_clone(out)),
                         error: None,
                         cause: None,
                     });
@@ -1953,9 +1986,10 @@ impl Execution {
             let ids: Vec<u64> = cx.pending.keys().copied().collect();
             for id in ids {
                 if let Some(p) = cx.pending.remove(&id)
-                    && p.wake != Wake::Task {
-                        cx.actions.push(Action::CancelTimer { timer_id: id });
-                    }
+                    && p.wake != Wake::Task
+                {
+                    cx.actions.push(Action::CancelTimer { timer_id: id });
+                }
             }
             cx.tokens.clear();
         }

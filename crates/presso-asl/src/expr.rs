@@ -19,7 +19,8 @@ use std::cell::{OnceCell, RefCell};
 pub(crate) struct ExecInfo {
     pub(crate) id: String,
     pub(crate) name: String,
-    pub(crate) input: Value,
+    #[serde(with = "crate::execution::data")]
+    pub(crate) input: std::sync::Arc<Value>,
     pub(crate) start_ms: i64,
     pub(crate) role_arn: String,
     pub(crate) state_machine_id: String,
@@ -56,7 +57,7 @@ impl ContextView<'_> {
         if let Some(e) = self.exec {
             let mut ex = Map::new();
             ex.insert("Id".into(), Value::String(e.id.clone()));
-            ex.insert("Input".into(), e.input.clone());
+            ex.insert("Input".into(), Value::clone(&e.input));
             ex.insert(
                 "StartTime".into(),
                 Value::String(crate::timestamp::format_millis(e.start_ms)),

@@ -80,15 +80,37 @@ pub struct TaskResource {
     pub resource: String,
 }
 
+/// Details of `TaskScheduled` (boxed: rare and large).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskScheduled {
+    pub task: Arc<TaskResource>,
+    pub region: String,
+    /// The resolved parameters sent to the resource.
+    pub parameters: Value,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+}
+
+/// Details of `LambdaFunctionScheduled` (a bare Lambda ARN as the resource).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaFunctionScheduled {
+    pub resource: String,
+    pub input: Value,
+    pub timeout_seconds: Option<u64>,
+}
+
 /// The typed details of each event kind.
+///
+/// Kept small (large, rare payloads are boxed): the engine records two events per
+/// state transition.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventDetails {
     ExecutionStarted {
-        input: Value,
+        input: Arc<Value>,
         role_arn: String,
     },
     ExecutionSucceeded {
-        output: Value,
+        output: Arc<Value>,
     },
     ExecutionFailed {
         error: Option<String>,
@@ -105,42 +127,32 @@ pub enum EventDetails {
     StateEntered {
         state_type: StateType,
         name: Arc<str>,
-        input: Value,
+        input: Arc<Value>,
     },
     StateExited {
         state_type: StateType,
         name: Arc<str>,
-        output: Value,
+        output: Arc<Value>,
     },
-    TaskScheduled {
-        task: TaskResource,
-        region: String,
-        parameters: Value,
-        timeout_seconds: Option<u64>,
-        heartbeat_seconds: Option<u64>,
-    },
+    TaskScheduled(Box<TaskScheduled>),
     TaskStarted {
-        task: TaskResource,
+        task: Arc<TaskResource>,
     },
     TaskSucceeded {
-        task: TaskResource,
+        task: Arc<TaskResource>,
         output: Value,
     },
     TaskFailed {
-        task: TaskResource,
+        task: Arc<TaskResource>,
         error: Option<String>,
         cause: Option<String>,
     },
     TaskTimedOut {
-        task: TaskResource,
+        task: Arc<TaskResource>,
         error: Option<String>,
         cause: Option<String>,
     },
-    LambdaFunctionScheduled {
-        resource: String,
-        input: Value,
-        timeout_seconds: Option<u64>,
-    },
+    LambdaFunctionScheduled(Box<LambdaFunctionScheduled>),
     LambdaFunctionStarted,
     LambdaFunctionSucceeded {
         output: Value,
@@ -201,12 +213,12 @@ impl EventDetails {
             E::ExecutionTimedOut { .. } => "ExecutionTimedOut",
             E::StateEntered { state_type, .. } => state_type.entered(),
             E::StateExited { state_type, .. } => state_type.exited(),
-            E::TaskScheduled { .. } => "TaskScheduled",
+            E::TaskScheduled(_) => "TaskScheduled",
             E::TaskStarted { .. } => "TaskStarted",
             E::TaskSucceeded { .. } => "TaskSucceeded",
             E::TaskFailed { .. } => "TaskFailed",
             E::TaskTimedOut { .. } => "TaskTimedOut",
-            E::LambdaFunctionScheduled { .. } => "LambdaFunctionScheduled",
+            E::LambdaFunctionScheduled(_) => "LambdaFunctionScheduled",
             E::LambdaFunctionStarted => "LambdaFunctionStarted",
             E::LambdaFunctionSucceeded { .. } => "LambdaFunctionSucceeded",
             E::LambdaFunctionFailed { .. } => "LambdaFunctionFailed",
@@ -281,13 +293,14 @@ impl EventDetails {
                 "stateExitedEventDetails",
                 json!({"name": &**name, "output": payload(output), "outputDetails": truncated}),
             ),
-            E::TaskScheduled {
-                task,
-                region,
-                parameters,
-                timeout_seconds,
-                heartbeat_seconds,
-            } => {
+            E::TaskScheduled(t) => {
+                let TaskScheduled {
+                    task,
+                    region,
+                    parameters,
+                    timeout_seconds,
+                    heartbeat_seconds,
+                } = &**t;
                 let mut m = serde_json::Map::new();
                 m.insert(
                     "resourceType".into(),
@@ -318,11 +331,12 @@ impl EventDetails {
             E::TaskTimedOut { task, error, cause } => {
                 ("taskTimedOutEventDetails", task_err(task, error, cause))
             }
-            E::LambdaFunctionScheduled {
-                resource,
-                input,
-                timeout_seconds,
-            } => {
+            E::LambdaFunctionScheduled(l) => {
+                let LambdaFunctionScheduled {
+                    resource,
+                    input,
+                    timeout_seconds,
+                } = &**l;
                 let mut m = serde_json::Map::new();
                 m.insert("resource".into(), Value::String(resource.clone()));
                 m.insert("input".into(), payload(input));
@@ -414,7 +428,7 @@ mod tests {
             details: EventDetails::StateEntered {
                 state_type: StateType::Pass,
                 name: Arc::from("A"),
-                input: json!({"x": 1}),
+                input: Arc::new(json!({"x": 1})),
             },
         };
         let v = serde_json::to_value(&e).unwrap();
@@ -427,16 +441,16 @@ mod tests {
 
     #[test]
     fn task_scheduled_carries_resolved_parameters_and_limits() {
-        let e = EventDetails::TaskScheduled {
-            task: TaskResource {
+        let e = EventDetails::TaskScheduled(Box::new(TaskScheduled {
+            task: Arc::new(TaskResource {
                 resource_type: "lambda".into(),
                 resource: "invoke".into(),
-            },
+            }),
             region: "us-east-1".into(),
             parameters: json!({"a": 1}),
             timeout_seconds: Some(30),
             heartbeat_seconds: None,
-        };
+        }));
         let (k, v) = e.details_json().unwrap();
         assert_eq!(k, "taskScheduledEventDetails");
         assert_eq!(v["parameters"], "{\"a\":1}");

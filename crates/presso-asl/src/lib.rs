@@ -73,4 +73,6 @@ pub use execution::{
     Action, Command, Execution, ExecutionError, ExecutionState, MAX_PAYLOAD_BYTES, Outcome,
     StartContext, Status, TaskRequest,
 };
-pub use history::{EventDetails, HistoryEvent, StateType, TaskResource};
+pub use history::{
+    EventDetails, HistoryEvent, LambdaFunctionScheduled, StateType, TaskResource, TaskScheduled,
+};

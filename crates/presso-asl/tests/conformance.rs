@@ -48,12 +48,13 @@ fn pattern(s: &str) -> (Vec<Tok>, bool) {
     while i < s.len() {
         if b[i] == b'<'
             && let Some(j) = s[i..].find('>')
-                && !s[i + 1..i + j].contains('<') {
-                    out.push(Tok::Wild);
-                    any = true;
-                    i += j + 1;
-                    continue;
-                }
+            && !s[i + 1..i + j].contains('<')
+        {
+            out.push(Tok::Wild);
+            any = true;
+            i += j + 1;
+            continue;
+        }
         if let Some(w) = WILD_WORDS.iter().find(|w| s[i..].starts_with(**w)) {
             out.push(Tok::Wild);
             any = true;
@@ -232,9 +233,10 @@ fn recorded_aws_executions_match() {
                             let out = r.output.clone().unwrap_or(Value::Null);
                             let mut exp = expected["output"].clone();
                             if let (Value::String(s), false) = (&exp, out.is_string())
-                                && let Ok(v) = serde_json::from_str::<Value>(s) {
-                                    exp = v;
-                                }
+                                && let Ok(v) = serde_json::from_str::<Value>(s)
+                            {
+                                exp = v;
+                            }
                             matches(&exp, &out)
                         }
                     }
