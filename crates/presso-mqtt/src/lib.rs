@@ -19,6 +19,33 @@
 //! answer an MQTT 5 CONNECT with the 3.1.1 CONNACK 1 that such clients expect, all without another
 //! dependency.
 //!
+//! Wiring it into a server:
+//!
+//! ```no_run
+//! # use std::sync::Arc;
+//! # use presso_mqtt::{Authorizer, Broker, ConnectRefused, Principal, QoS};
+//! # struct Acl;
+//! # impl Authorizer for Acl {
+//! #     fn connect(&self, _: &str, _: Option<&str>, _: Option<&[u8]>) -> Result<Principal, ConnectRefused> { Ok(Principal::anonymous()) }
+//! #     fn may_subscribe(&self, _: &Principal, _: &str) -> bool { true }
+//! # }
+//! # async fn wire() -> std::io::Result<()> {
+//! let broker = Broker::new(Arc::new(Acl));
+//! let app: axum::Router = axum::Router::new().route("/mqtt", broker.websocket_route());
+//! let mqtt = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! tokio::spawn({
+//!     let broker = broker.clone();
+//!     async move { broker.serve_tcp(mqtt, std::future::pending()).await }
+//! });
+//! // The IoT data plane's Publish:
+//! let delivered = broker.publish("serverlesspresso-config-default", "{}".into(), QoS::AtLeastOnce);
+//! // On server shutdown (axum's graceful shutdown does not wait for upgraded WebSockets):
+//! broker.shutdown().await;
+//! # let _ = (app, delivered);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Modules: [`codec`] (wire format), `broker` (topic table, registry, publish, TCP listener),
 //! `session` (one connection's life), `transport` (TCP and WebSocket byte pipes), `ws` (axum
 //! integration), `auth` (the authorisation hook).
