@@ -107,12 +107,13 @@ pub(crate) async fn run<T: Transport>(
         }
         _ => tracing::info!(client_id = %session.client_id, reason = %end, "mqtt session closed"),
     }
+    // Leave the topic table and the registry first, so no publication waits on a closing socket.
+    session.cleanup();
     // A refused CONNECT still owes the client its CONNACK.
     if matches!(end, End::Refused(_)) {
         let _ = tokio::time::timeout(Duration::from_secs(1), transport.write(&session.out)).await;
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), transport.close()).await;
-    session.cleanup();
 }
 
 async fn stopped(stop: &mut Option<watch::Receiver<bool>>) {
@@ -396,13 +397,24 @@ impl Session {
         self.out.push(packet.to_bytes());
     }
 
-    /// Removes every trace of the session from the broker.
+    /// Removes every trace of the session from the broker; safe to call twice.
     fn cleanup(&mut self) {
-        self.broker
-            .unsubscribe(self.subscriptions.iter().map(String::as_str), self.id);
-        self.subscriptions.clear();
+        if !self.subscriptions.is_empty() {
+            self.broker
+                .unsubscribe(self.subscriptions.iter().map(String::as_str), self.id);
+            self.subscriptions.clear();
+        }
         if self.registered {
             self.broker.unregister_client(&self.client_id, self.id);
+            self.registered = false;
         }
+    }
+}
+
+/// A session's task may be dropped without finishing (its listener's task aborted, say): the
+/// topic table and the registry must not keep it.
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.cleanup();
     }
 }

@@ -1037,6 +1037,20 @@ async fn stopping_the_tcp_listener_closes_its_sessions_only() {
     );
 }
 
+#[tokio::test]
+async fn aborting_the_tcp_listener_task_leaves_no_stale_subscriptions() {
+    let app = spawn_app().await;
+    let topic = "serverlesspresso-config-default";
+    let (client, mut events) = connect(&app, Via::Tcp, "aborted", None).await;
+    subscribe(&client, &mut events, &[(topic, rumqttc::QoS::AtMostOnce)]).await;
+    assert_eq!(app.broker.subscriber_count(topic), 1);
+    app.tcp_task.abort();
+    eventually("the session's subscriptions to go", || {
+        app.broker.subscriber_count(topic) == 0 && app.broker.session_count() == 0
+    })
+    .await;
+}
+
 #[test]
 fn in_process_publish_refuses_bad_topics_and_oversized_payloads() {
     let broker = Broker::new(Arc::new(TestAuthorizer::default()));
