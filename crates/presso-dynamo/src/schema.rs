@@ -110,9 +110,10 @@ impl TableMeta {
     }
 
     pub fn index(&self, name: &str) -> Result<&IndexMeta> {
+        // The API reference documents a nonexistent index as ResourceNotFoundException.
         self.indexes.iter().find(|i| i.name == name).ok_or_else(|| {
-            Error::validation(format!(
-                "The table does not have the specified index: {name}"
+            Error::ResourceNotFound(format!(
+                "Requested resource not found: The table does not have the specified index: {name}"
             ))
         })
     }

@@ -1825,8 +1825,7 @@ fn collect_page(
             }
         }
         let size = row.get::<_, i64>(2)? as usize;
-        let limit_hit = limit.is_some_and(|l| scanned as usize >= l);
-        if limit_hit || (bytes > 0 && bytes + size > PAGE_LIMIT) {
+        if bytes > 0 && bytes + size > PAGE_LIMIT {
             more = true;
             break;
         }
@@ -1859,6 +1858,12 @@ fn collect_page(
             }
         }
         last = Some(key);
+        // Like DynamoDB, a page that reaches Limit carries LastEvaluatedKey without looking
+        // ahead: an empty next page is how a client learns it was the end.
+        if limit.is_some_and(|l| scanned as usize >= l) {
+            more = true;
+            break;
+        }
     }
     Ok(Page {
         output: QueryOutput {

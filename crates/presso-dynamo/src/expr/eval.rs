@@ -329,11 +329,8 @@ fn remove_path(item: &mut Item, path: &Path) -> Result<()> {
     let Some(last) = path.last() else {
         return Ok(());
     };
-    let container = match parent_mut(item, path) {
-        Ok(c) => c,
-        // Removing below a missing parent is a no-op in DynamoDB.
-        Err(_) => return Ok(()),
-    };
+    // A path through a missing or mistyped parent is an invalid document path, as for SET.
+    let container = parent_mut(item, path)?;
     match (last, container) {
         (Elem::Key(k), None) => {
             item.remove(k);
