@@ -238,9 +238,9 @@ impl Session {
         let keep_alive = (connect.keep_alive > 0)
             .then(|| Duration::from_millis(u64::from(connect.keep_alive) * 1500));
         let mut last_heard = Instant::now();
-        // One timer and one kick waiter for the whole session, rather than a new one per loop
-        // turn: under fan-out the loop turns once per delivery, and re-registering a timer each
-        // time costs more than the delivery. The timer is moved forward only when it fires.
+        // One timer and one kick waiter for the whole session rather than new ones per loop turn
+        // (under fan-out the loop turns once per delivery); the timer moves forward only when it
+        // fires.
         let keep_alive_timer =
             tokio::time::sleep(keep_alive.unwrap_or(Duration::from_secs(86_400)));
         tokio::pin!(keep_alive_timer);
