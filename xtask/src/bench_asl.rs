@@ -26,13 +26,30 @@ const SECONDS_PER_SIDE: f64 = 2.0;
 pub fn run(args: &[String]) -> Result<()> {
     if args.iter().any(|a| a == "--inner") {
         // `--only WORD` narrows the workloads (handy under a profiler).
-        let only = args.iter().position(|a| a == "--only").and_then(|i| args.get(i + 1)).cloned();
+        let only = args
+            .iter()
+            .position(|a| a == "--only")
+            .and_then(|i| args.get(i + 1))
+            .cloned();
         return measure(only.as_deref());
     }
-    crate::util::sh(&format!("cd {PEER_DIR} && npm ci --no-audit --no-fund --loglevel=error"))?;
+    crate::util::sh(&format!(
+        "cd {PEER_DIR} && npm ci --no-audit --no-fund --loglevel=error"
+    ))?;
     crate::util::run(
         "cargo",
-        &["run", "--quiet", "--profile", "bench", "--package", "xtask", "--", "bench", "asl", "--inner"],
+        &[
+            "run",
+            "--quiet",
+            "--profile",
+            "bench",
+            "--package",
+            "xtask",
+            "--",
+            "bench",
+            "asl",
+            "--inner",
+        ],
     )
 }
 
@@ -146,8 +163,18 @@ impl Stats {
     fn from(mut lat: Vec<Duration>, transitions_per_run: u64) -> Stats {
         lat.sort();
         let total: Duration = lat.iter().sum();
-        let pick = |q: f64| lat.get(((lat.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default();
-        Stats { runs: lat.len(), transitions_per_run, total, p50: pick(0.5), p99: pick(0.99) }
+        let pick = |q: f64| {
+            lat.get(((lat.len() as f64 - 1.0) * q).round() as usize)
+                .copied()
+                .unwrap_or_default()
+        };
+        Stats {
+            runs: lat.len(),
+            transitions_per_run,
+            total,
+            p50: pick(0.5),
+            p99: pick(0.99),
+        }
     }
 
     fn ops(&self) -> f64 {
@@ -155,8 +182,15 @@ impl Stats {
     }
 }
 
-fn run_engine(def: &Arc<Definition>, input: &Value, history: &mut Vec<Vec<HistoryEvent>>) -> (u64, Option<Value>) {
-    let ctx = StartContext::new("Bench", "run", 1_763_900_000_000, 1);
+fn run_engine(
+    def: &Arc<Definition>,
+    input: &Value,
+    history: &mut Vec<Vec<HistoryEvent>>,
+) -> (u64, Option<Value>) {
+    let mut ctx = StartContext::new("Bench", "run", 1_763_900_000_000, 1);
+    // The 10,000-item Map records ~40,000 events, past AWS's 25,000-event history cap
+    // (which the engine enforces by default); lift it so the workload runs to the end.
+    ctx.max_history_events = u64::MAX;
     let (exe, actions) = Execution::start(def.clone(), input.clone(), ctx);
     let mut output = None;
     for a in actions {
@@ -203,7 +237,11 @@ impl Peer {
             .context("could not start node for the benchmark peer")?;
         let stdin = child.stdin.take().context("peer stdin")?;
         let stdout = BufReader::new(child.stdout.take().context("peer stdout")?);
-        Ok(Peer { child, stdin, stdout })
+        Ok(Peer {
+            child,
+            stdin,
+            stdout,
+        })
     }
 
     fn measure(&mut self, w: &Workload, transitions: u64) -> Result<(Stats, Value)> {
@@ -236,7 +274,11 @@ impl Drop for Peer {
 
 fn fmt_d(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
-    if us >= 10_000.0 { format!("{:.1} ms", us / 1000.0) } else { format!("{us:.1} µs") }
+    if us >= 10_000.0 {
+        format!("{:.1} ms", us / 1000.0)
+    } else {
+        format!("{us:.1} µs")
+    }
 }
 
 /// Bytes the engine holds per execution parked on a `.waitForTaskToken` task.
@@ -258,7 +300,12 @@ fn waiting_memory() -> Result<(usize, usize)> {
     let mut keep = Vec::with_capacity(N);
     let before = ALLOCATOR.allocated();
     for i in 0..N {
-        let ctx = StartContext::new("OrderProcessor", &format!("run-{i}"), 1_763_900_000_000, i as u64);
+        let ctx = StartContext::new(
+            "OrderProcessor",
+            &format!("run-{i}"),
+            1_763_900_000_000,
+            i as u64,
+        );
         let (exe, actions) = Execution::start(def.clone(), input.clone(), ctx);
         drop(actions);
         keep.push(exe);
@@ -275,7 +322,10 @@ fn measure(only: Option<&str>) -> Result<()> {
         .filter(|w| only.is_none_or(|o| w.name.contains(o)))
         .collect();
     let mut peer = Peer::start()?;
-    println!("ASL engine vs aws-local-stepfunctions 3.0.0 (Node {}), {SECONDS_PER_SIDE} s per side per workload, one core", node_version());
+    println!(
+        "ASL engine vs aws-local-stepfunctions 3.0.0 (Node {}), {SECONDS_PER_SIDE} s per side per workload, one core",
+        node_version()
+    );
     println!(
         "{:<50} {:>14} {:>10} {:>10} | {:>12} {:>10} {:>10} | {:>8}",
         "workload", "engine tr/s", "p50", "p99", "peer tr/s", "p50", "p99", "speed-up"
@@ -283,7 +333,13 @@ fn measure(only: Option<&str>) -> Result<()> {
     for w in &workloads {
         let (e, e_out) = bench_engine(w)?;
         if only.is_some() {
-            println!("{:<50} {:>14.0} {:>10} {:>10}", w.name, e.ops(), fmt_d(e.p50), fmt_d(e.p99));
+            println!(
+                "{:<50} {:>14.0} {:>10} {:>10}",
+                w.name,
+                e.ops(),
+                fmt_d(e.p50),
+                fmt_d(e.p99)
+            );
             continue;
         }
         let (p, p_out) = peer.measure(w, e.transitions_per_run)?;

@@ -39,7 +39,13 @@ pub struct StartContext {
     pub region: String,
     /// Seeds the execution's generator (task tokens, `States.UUID`, jitter).
     pub seed: u64,
+    /// AWS fails an execution whose history reaches 25,000 events; so does the engine
+    /// (which also stops a workflow that loops without ever waiting).
+    pub max_history_events: u64,
 }
+
+/// AWS's limit on the events in one execution history.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
 impl StartContext {
     /// A context with ARNs derived from the names, in `us-east-1` of account `123456789012`.
@@ -59,6 +65,7 @@ impl StartContext {
             role_arn: format!("arn:aws:iam::{account}:role/StepFunctions-{state_machine_name}"),
             region: region.to_owned(),
             seed,
+            max_history_events: MAX_HISTORY_EVENTS,
         }
     }
 }
@@ -342,6 +349,7 @@ pub struct ExecutionState {
     pending: HashMap<u64, Pending>,
     tokens: HashMap<String, u64>,
     transitions: u64,
+    max_history_events: u64,
 }
 
 /// A running (or finished) execution bound to its definition.
@@ -372,6 +380,7 @@ struct Cx<'a> {
     pending: &'a mut HashMap<u64, Pending>,
     tokens: &'a mut HashMap<String, u64>,
     transitions: &'a mut u64,
+    max_history_events: u64,
     events: Vec<HistoryEvent>,
     actions: Vec<Action>,
 }
@@ -610,6 +619,17 @@ impl Branch {
         loop {
             match std::mem::replace(&mut self.cur, Cursor::Idle) {
                 Cursor::Enter { state, input } => {
+                    if *cx.last_event_id >= cx.max_history_events {
+                        self.cur = Cursor::Failed(Box::new(Fault {
+                            error: Some("States.Runtime".into()),
+                            cause: Some(format!(
+                                "The execution reached the maximum number of history events ({}).",
+                                cx.max_history_events
+                            )),
+                            terminal: true,
+                        }));
+                        return;
+                    }
                     self.cur = self.enter(cx, route, state, input);
                 }
                 other => {
@@ -1775,6 +1795,7 @@ impl Execution {
             pending: HashMap::new(),
             tokens: HashMap::new(),
             transitions: 0,
+            max_history_events: ctx.max_history_events,
         };
         let mut exe = Execution { def, state };
         let actions = exe.step(ctx.now_ms, |cx, root| {
@@ -1929,6 +1950,7 @@ impl Execution {
             pending,
             tokens,
             transitions,
+            max_history_events,
         } = &mut self.state;
         let mut cx = Cx {
             def: &self.def,
@@ -1940,6 +1962,7 @@ impl Execution {
             pending,
             tokens,
             transitions,
+            max_history_events: *max_history_events,
             events: Vec::with_capacity(16),
             actions: Vec::new(),
         };

@@ -70,8 +70,8 @@ mod timestamp;
 
 pub use definition::{Definition, Diagnostic, Severity, ValidationError};
 pub use execution::{
-    Action, Command, Execution, ExecutionError, ExecutionState, MAX_PAYLOAD_BYTES, Outcome,
-    StartContext, Status, TaskRequest,
+    Action, Command, Execution, ExecutionError, ExecutionState, MAX_HISTORY_EVENTS,
+    MAX_PAYLOAD_BYTES, Outcome, StartContext, Status, TaskRequest,
 };
 pub use history::{
     EventDetails, HistoryEvent, LambdaFunctionScheduled, StateType, TaskResource, TaskScheduled,
