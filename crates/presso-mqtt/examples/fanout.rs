@@ -279,19 +279,34 @@ async fn main() -> anyhow::Result<()> {
         ms(connect_started.elapsed())
     );
 
-    let mut publish_calls = Vec::with_capacity(args.messages);
-    let mut ticker = tokio::time::interval(args.interval);
-    for seq in 0..args.messages as u64 {
-        ticker.tick().await;
-        let mut payload = vec![b' '; args.payload_bytes.max(16)];
-        payload[..8].copy_from_slice(&seq.to_be_bytes());
-        let sent = base.elapsed().as_nanos() as u64;
-        payload[8..16].copy_from_slice(&sent.to_be_bytes());
-        let started = Instant::now();
-        let delivered = broker.publish(TOPIC, Bytes::from(payload), args.qos)?;
-        publish_calls.push(started.elapsed());
-        anyhow::ensure!(delivered == args.subscribers, "queued for {delivered} only");
-    }
+    // Publish from a spawned task, as a request handler in a server would (on a runtime worker).
+    let publisher = tokio::spawn({
+        let broker = broker.clone();
+        let (messages, interval, payload_bytes, qos, subscribers) = (
+            args.messages,
+            args.interval,
+            args.payload_bytes,
+            args.qos,
+            args.subscribers,
+        );
+        async move {
+            let mut publish_calls = Vec::with_capacity(messages);
+            let mut ticker = tokio::time::interval(interval);
+            for seq in 0..messages as u64 {
+                ticker.tick().await;
+                let mut payload = vec![b' '; payload_bytes.max(16)];
+                payload[..8].copy_from_slice(&seq.to_be_bytes());
+                let sent = base.elapsed().as_nanos() as u64;
+                payload[8..16].copy_from_slice(&sent.to_be_bytes());
+                let started = Instant::now();
+                let delivered = broker.publish(TOPIC, Bytes::from(payload), qos)?;
+                publish_calls.push(started.elapsed());
+                anyhow::ensure!(delivered == subscribers, "queued for {delivered} only");
+            }
+            anyhow::Ok(publish_calls)
+        }
+    });
+    let mut publish_calls = publisher.await??;
 
     let expected = args.subscribers * args.messages;
     let mut latencies = Vec::with_capacity(expected);
