@@ -64,49 +64,74 @@ function runtimeConfig(origin) {
   }
 }
 
-const milk = (oat = true) => ({ name: 'Milk', options: [{ name: 'Regular', available: true }, { name: 'Oat', available: oat }] })
-const EVENT_CONFIG = {
-  eventId: 'default',
-  storeOpen: true,
-  paused: false,
-  drinksPerBarcode: 10,
-  maxOrdersInQueue: 20,
-  maxOrdersPerUser: 1,
-  menu: [
-    { drink: 'Americano', icon: 'americano', available: true, modifiers: [milk()] },
-    { drink: 'Flat White', icon: 'flat-white', available: true, modifiers: [milk(false)] },
-    { drink: 'Cappuccino', icon: 'cappuccino', available: false, modifiers: [milk()] },
-    { drink: 'Latte', icon: 'latte', available: true, modifiers: [milk(), { name: 'Syrup', required: false, options: [{ name: 'Vanilla', available: true }, { name: 'Caramel', available: true }] }] },
-    { drink: 'Single Espresso', icon: 'espresso', available: true, modifiers: [] },
-    { drink: 'Double Espresso', icon: 'espresso', available: true, modifiers: [] },
+const option = (id, available = true) => ({ id, name: id.charAt(0).toUpperCase() + id.slice(1), available })
+const milk = (oat = true) => ({ id: 'milk', name: 'Milk', required: true, maxChoices: 1, options: [option('regular'), option('oat', oat)] })
+const syrup = { id: 'syrup', name: 'Syrup', required: false, maxChoices: 2, options: [option('vanilla'), option('caramel')] }
+const drink = (id, name, available, modifiers) => ({ id, name, icon: id, available, modifiers })
+const MENU = {
+  drinks: [
+    drink('americano', 'Americano', true, [milk()]),
+    drink('flat-white', 'Flat White', true, [milk(false)]),
+    drink('cappuccino', 'Cappuccino', false, [milk()]),
+    drink('latte', 'Latte', true, [milk(), syrup]),
+    drink('single-espresso', 'Single Espresso', true, []),
+    drink('double-espresso', 'Double Espresso', true, []),
   ],
+}
+function configView(storeState = 'open') {
+  return {
+    storeState,
+    eventId: 'default',
+    open: storeState !== 'closed',
+    paused: storeState === 'paused',
+    drinksPerBarcode: 10,
+    maxOrdersInQueue: 20,
+    maxOrdersPerUser: 1,
+    secondsPerDrink: 90,
+    menu: MENU,
+    version: 3,
+    updatedAt: NOW - 3_600_000,
+  }
 }
 
 const NAMES = ['Ana', 'Ben', 'Chloé', 'Dev', 'Emeka', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jo']
 const DRINKS = [
-  ['Flat White', ['Regular']],
-  ['Latte', ['Oat', 'Vanilla']],
-  ['Americano', ['Regular']],
-  ['Double Espresso', []],
-  ['Flat White', ['Regular']],
-  ['Latte', ['Oat', 'Vanilla']],
+  ['flat-white', 'Flat White', ['regular']],
+  ['latte', 'Latte', ['oat', 'vanilla']],
+  ['americano', 'Americano', ['regular']],
+  ['double-espresso', 'Double Espresso', []],
+  ['flat-white', 'Flat White', ['regular']],
+  ['latte', 'Latte', ['oat', 'vanilla']],
 ]
+function drinkOrder(n) {
+  const [drinkId, name, options] = DRINKS[n % DRINKS.length]
+  return {
+    drinkId,
+    drink: name,
+    icon: drinkId,
+    modifiers: options.map((o) => ({ modifier: o === 'vanilla' ? 'syrup' : 'milk', option: o, name: o.charAt(0).toUpperCase() + o.slice(1) })),
+  }
+}
 function order(n, over = {}) {
-  const [drink, modifiers] = DRINKS[n % DRINKS.length]
+  const createdAt = NOW - (9 - n) * 50_000
   return {
     orderId: `order-${n}`,
     eventId: 'default',
     userId: `user-${n}`,
     displayName: NAMES[n % NAMES.length],
-    state: 'CREATED',
+    state: 'queued',
     orderNumber: 40 + n,
-    drinkOrder: { drink, modifiers },
-    createdAt: NOW - (9 - n) * 50_000,
+    drinkOrder: drinkOrder(n),
+    robot: false,
+    createdAt,
+    updatedAt: createdAt,
     ...over,
   }
 }
-const OPEN_ORDERS = [order(1, { baristaUserId: 'barista-1', baristaName: 'Bea' }), order(2), order(3), order(4, { baristaUserId: 'barista-2', baristaName: 'Sam' }), order(5), order(6), order(7)]
-const DONE_ORDERS = [order(0, { state: 'COMPLETED', completedAt: NOW - 60_000 }), order(8, { state: 'COMPLETED', orderNumber: 38, completedAt: NOW - 120_000 })]
+const QUEUED = [order(2), order(3), order(5), order(6), order(7)]
+const IN_PROGRESS = [order(1, { state: 'inProgress', baristaUserId: 'barista-1' }), order(4, { state: 'inProgress', baristaUserId: 'barista-2' })]
+const COMPLETED = [order(0, { state: 'completed', finishedAt: NOW - 60_000 }), order(8, { state: 'completed', orderNumber: 38, finishedAt: NOW - 120_000 })]
+const WINDOW_ID = Math.floor(NOW / 300_000)
 
 // ---------------------------------------------------------------------------------------------
 // The fake backend, installed per page
@@ -117,7 +142,7 @@ const json = (route, body, status = 200) =>
 
 async function fakeBackend(page, origin, state = {}) {
   const customerOrder = state.customerOrder ?? null
-  const eventConfig = { ...EVENT_CONFIG, ...state.eventConfig }
+  const eventConfig = configView(state.storeState ?? 'open')
   await page.route('**/config.json', (r) => json(r, runtimeConfig(origin)))
   await page.route('**/cognito', (route) => {
     const target = route.request().headers()['x-amz-target'] ?? ''
@@ -130,30 +155,35 @@ async function fakeBackend(page, origin, state = {}) {
     const path = url.pathname
     if (path === '/api/events/default/config') return json(route, eventConfig)
     if (path === '/api/qr-code' && method === 'GET') {
-      const windowEnds = Math.floor(NOW / 300_000) * 300_000 + 299_999 + 300_000
-      return json(route, { eventId: 'default', token: 'Xy7pQ2mN4v', windowStart: windowEnds - 299_999, windowEnds, remaining: 7, total: 10, serverTime: windowEnds - 200_000 })
+      // The window after the current one, so the code shows for the whole run.
+      const startTs = (WINDOW_ID + 1) * 300_000
+      const bucket = { eventId: 'default', windowId: WINDOW_ID + 1, code: 'Xy7pQ2mN4v', startTs, endTs: startTs + 299_999, validUntil: startTs + 314_999, availableTokens: 7, tokensPerWindow: 10, createdAt: startTs }
+      return json(route, { bucket, storeState: eventConfig.storeState })
     }
     if (path === '/api/qr-code' && method === 'POST') {
       if (url.searchParams.get('token') === 'expired') {
-        return json(route, { type: 'https://serverlesspresso.dev/problems/code-expired', title: 'Code expired', status: 410, detail: 'This code belongs to a window that has ended.' }, 410)
+        return json(route, { type: 'urn:serverlesspresso:problem:invalid_code', title: 'Bad Request', status: 400, code: 'invalid_code', detail: 'this QR code is not valid (it may have expired): scan the code on the display' }, 400)
       }
-      return json(route, { orderId: 'order-new' })
+      return json(route, { orderId: 'order-new', eventId: 'default', state: 'pending', drinkDeadline: NOW + 280_000 })
     }
-    if (path === '/api/orders') return json(route, { orders: url.searchParams.get('state') === 'COMPLETED' ? DONE_ORDERS : OPEN_ORDERS })
-    if (path === '/api/myOrders') return json(route, { orders: customerOrder ? [customerOrder, { ...order(9), state: 'COMPLETED', userId: 'customer-1', createdAt: NOW - 86_400_000 }] : [] })
+    if (path === '/api/orders') {
+      const lists = { queued: QUEUED, inProgress: IN_PROGRESS, completed: COMPLETED }
+      return json(route, lists[url.searchParams.get('state')] ?? [])
+    }
+    if (path === '/api/myOrders') return json(route, customerOrder ? [customerOrder, { ...order(9), state: 'completed', userId: 'customer-1', createdAt: NOW - 86_400_000 }] : [])
     if (path === '/api/orders/order-new' && method === 'GET') {
-      return json(route, customerOrder ?? { orderId: 'order-new', eventId: 'default', userId: 'customer-1', state: 'CREATED', createdAt: NOW - 20_000 })
+      return json(route, customerOrder ?? { orderId: 'order-new', eventId: 'default', userId: 'customer-1', state: 'pending', robot: false, createdAt: NOW - 20_000, updatedAt: NOW - 20_000, drinkDeadline: NOW + 280_000 })
     }
     if (path.startsWith('/api/orders/') && path.endsWith('/journey')) {
       const steps = [
-        ['Validator.NewOrder', 'Your QR code was checked and a token was taken from this window.'],
-        ['OrderProcessor.WorkflowStarted', 'The workflow waits for your order to be submitted.'],
-        ['OrderManager.WaitingCompletion', 'Your order got its number and joined the queue.'],
-        ['OrderManager.MakeOrder', 'A barista claimed your order.'],
+        ['Validator.NewOrder', 'pending', 'A QR code was scanned and verified. The validator created the order and emitted this event, which starts the Order Processor workflow.'],
+        ['OrderProcessor.WorkflowStarted', 'pending', 'The workflow waits for your order to be submitted.'],
+        ['OrderManager.WaitingCompletion', 'queued', 'Your order got its number and joined the queue.'],
+        ['OrderManager.MakeOrder', 'inProgress', 'A barista claimed your order.'],
       ]
-      return json(route, { orderId: 'order-new', events: steps.map(([type, message], i) => ({ type, message, time: NOW - (4 - i) * 45_000 })) })
+      return json(route, steps.map(([detailType, st, Message], i) => ({ orderId: 'order-new', at: NOW - (4 - i) * 45_000, detailType, state: st, Message, detail: {} })))
     }
-    return json(route, { type: 'about:blank', title: 'Not found', status: 404 }, 404)
+    return json(route, { type: 'urn:serverlesspresso:problem:order_not_found', title: 'Not Found', status: 404, code: 'order_not_found', detail: 'not in this fake' }, 404)
   })
   const sockets = []
   await page.routeWebSocket(/\/mqtt$/, (ws) => {
@@ -318,11 +348,11 @@ try {
     await page.getByText('Live').first().waitFor({ timeout: 10_000 })
     backend.publish('serverlesspresso-admin-default', {
       type: 'OrderManager.OrderCompleted',
-      detail: { eventId: 'default', orderId: 'order-2', time: Date.now() },
+      detail: { ...order(2), state: 'completed', TS: Date.now(), Message: 'Completed.' },
     })
     backend.publish('serverlesspresso-admin-default', {
       type: 'Validator.NewOrder',
-      detail: { eventId: 'default', orderId: 'order-x', remaining: 6 },
+      detail: { eventId: 'default', orderId: 'order-x', userId: 'u', state: 'pending', bucket: { windowId: WINDOW_ID + 1, availableTokens: 6, tokensPerWindow: 10, validUntil: NOW + 600_000 } },
     })
     await expectText(page, '6 drinks left')
     await page.locator('.ready .row', { hasText: 'Chloé' }).waitFor({ timeout: 5000 })
@@ -333,7 +363,7 @@ try {
 
   await check('display shows a closed store instead of a code', async () => {
     const page = await newPage({ width: 1920, height: 1080 }, BARISTA)
-    await fakeBackend(page, origin, { eventConfig: { storeOpen: false } })
+    await fakeBackend(page, origin, { storeState: 'closed' })
     await page.goto(`${origin}/display/`)
     await expectText(page, 'Store closed')
     await shot(page, 'display-closed')
@@ -370,13 +400,13 @@ try {
     if (actions.length) throw new Error(`undone action was sent: ${actions}`)
     backend.publish('serverlesspresso-admin-default', {
       type: 'OrderManager.WaitingCompletion',
-      detail: { eventId: 'default', orderId: 'order-live', orderNumber: '50', displayName: 'Zoë', userId: 'u', drinkOrder: { drink: 'Latte', modifiers: ['Oat'] }, TS: Date.now() },
+      detail: { ...order(11), orderId: 'order-live', orderNumber: 50, displayName: 'Zoë', drinkOrder: drinkOrder(1), TS: Date.now() },
     })
     await page.locator('article', { hasText: '#50' }).waitFor({ timeout: 5000 })
     await shot(page, 'barista-queue')
     await axe(page, 'barista queue')
     await page.getByLabel('Group identical drinks').check()
-    await page.getByText(/2 ×\s+Latte · Oat · Vanilla/).waitFor()
+    await page.getByText(/3 ×\s+Latte · Oat · Vanilla/).waitFor()
     await shot(page, 'barista-grouped')
     await page.getByRole('link', { name: 'Menu' }).click()
     await expectText(page, 'Switch off what has run out')
@@ -422,7 +452,10 @@ try {
     await expectText(page, 'Choose your drink')
     if (!(await page.getByRole('radio', { name: /Cappuccino/ }).isDisabled())) throw new Error('sold-out drink is selectable')
     await page.getByText('Latte', { exact: true }).click()
-    await page.getByRole('radio', { name: /Oat/ }).waitFor()
+    await page.locator('label.option', { hasText: 'Oat' }).click()
+    await page.locator('label.option', { hasText: 'Vanilla' }).click()
+    if (!(await page.getByRole('radio', { name: /Oat/ }).isChecked())) throw new Error('tapping Oat did not choose it')
+    await expectText(page, 'Latte · Oat · Vanilla')
     await shot(page, 'order-menu')
     await axe(page, 'order menu')
     await page.context().close()
@@ -439,7 +472,7 @@ try {
 
   await check('order app follows the order live', async () => {
     const page = await newPage(phone, CUSTOMER)
-    const placed = { ...order(3), orderId: 'order-new', userId: 'customer-1', displayName: 'Ana', queuePosition: 3, estimatedWaitSeconds: 260, cancellable: true }
+    const placed = { ...order(3), orderId: 'order-new', userId: 'customer-1', displayName: 'Ana', queuePosition: 3, estimatedWaitSeconds: 260 }
     const backend = await fakeBackend(page, origin, { customerOrder: placed })
     await page.goto(`${origin}/order/#/orders/order-new`)
     await expectText(page, 'You are in the queue')
@@ -447,11 +480,12 @@ try {
     await shot(page, 'order-status')
     await axe(page, 'order status')
     await page.getByText('Live').first().waitFor({ timeout: 10_000 })
+    const making = { ...placed, state: 'inProgress', baristaUserId: 'barista-1', updatedAt: Date.now(), queuePosition: 1, estimatedWaitSeconds: 90 }
+    await page.route('**/api/orders/order-new', (r) => json(r, making))
     backend.publish('serverlesspresso-user-customer-1', {
       type: 'OrderManager.MakeOrder',
-      detail: { eventId: 'default', orderId: 'order-new', userId: 'customer-1', baristaUserId: 'barista-1', baristaName: 'Bea' },
+      detail: { ...making, TS: making.updatedAt, Message: 'A barista is making your drink.' },
     })
-    await page.route('**/api/orders/order-new', (r) => json(r, { ...placed, baristaUserId: 'barista-1', baristaName: 'Bea', queuePosition: undefined }))
     await expectText(page, 'Your drink is being made')
     await shot(page, 'order-making')
     await page.getByRole('link', { name: /journey/ }).click()

@@ -1,6 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { EventConfig, Order } from '@lib/api'
+import type { OrderView } from '@lib/api'
+import { configView, drinkOrder, orderView as order } from '@lib/testing/fixtures'
 import { installFakeServices } from '@lib/testing/services'
 import type { RecordedRequest } from '@lib/testing/fakes'
 import { useQueueStore } from '../stores/queue'
@@ -8,38 +9,20 @@ import { useQueueStore } from '../stores/queue'
 vi.mock('@lib/ui/chime', () => ({ playChime: vi.fn(), unlockChime: vi.fn() }))
 import { playChime } from '@lib/ui/chime'
 
-const order = (n: number, over: Partial<Order> = {}): Order => ({
-  orderId: `o${n}`,
-  eventId: 'E',
-  userId: `u${n}`,
-  displayName: `Guest ${n}`,
-  state: 'CREATED',
-  orderNumber: n,
-  drinkOrder: { drink: n % 2 ? 'Latte' : 'Americano', modifiers: n % 2 ? ['Oat'] : [] },
-  createdAt: 1000 + n,
-  ...over,
-})
-
-const CONFIG: EventConfig = {
-  eventId: 'E',
-  storeOpen: true,
-  paused: false,
-  drinksPerBarcode: 10,
-  maxOrdersInQueue: 10,
-  maxOrdersPerUser: 1,
-  menu: [{ drink: 'Latte', available: true, modifiers: [{ name: 'Milk', options: [{ name: 'Oat', available: true }] }] }],
-}
-
 function setup(reject?: (req: RecordedRequest) => boolean) {
   const actions: RecordedRequest[] = []
   const services = installFakeServices(
     (req) => {
       if (req.url.startsWith('/api/orders?')) {
-        return { body: { orders: req.url.includes('COMPLETED') ? [order(1, { state: 'COMPLETED', completedAt: Date.now() })] : [order(2), order(3), order(5), order(4, { baristaUserId: 'b-other', baristaName: 'Sam' })] } }
+        const state = new URL(req.url, 'http://x').searchParams.get('state')
+        if (state === 'completed') return { body: [order(1, { state: 'completed', finishedAt: Date.now() })] }
+        if (state === 'inProgress') return { body: [order(4, { state: 'inProgress', baristaUserId: 'b-other' })] }
+        return { body: [order(2), order(3), order(5)] }
       }
-      if (req.url === '/api/events/E/config') {
-        if (req.method === 'PUT') return { body: { ...CONFIG, ...(req.body as object) } }
-        return { body: CONFIG }
+      if (req.url === '/api/events/E/config') return { body: configView() }
+      if (req.url === '/api/events/E/store') {
+        const state = (req.body as { state: 'open' | 'paused' | 'closed' }).state
+        return { body: configView({ storeState: state, open: state !== 'closed', paused: state === 'paused' }) }
       }
       if (req.method === 'PUT') {
         actions.push(req)
@@ -55,7 +38,7 @@ function setup(reject?: (req: RecordedRequest) => boolean) {
   return { queue, actions, services }
 }
 
-const numbers = (orders: Order[]) => orders.map((o) => o.orderNumber)
+const numbers = (orders: OrderView[]) => orders.map((o) => o.orderNumber)
 
 describe('useQueueStore', () => {
   beforeEach(() => {
@@ -82,7 +65,7 @@ describe('useQueueStore', () => {
     await vi.advanceTimersByTimeAsync(0)
     queue.act(queue.newOrders[0]!, 'make')
     expect(numbers(queue.inProgress)).toEqual([2, 4])
-    expect(queue.inProgress[0]!.baristaName).toBe('Bea')
+    expect(queue.inProgress[0]!.baristaUserId).toBe('b-me')
     await vi.advanceTimersByTimeAsync(4900)
     expect(actions).toEqual([])
     await vi.advanceTimersByTimeAsync(100)
@@ -120,14 +103,14 @@ describe('useQueueStore', () => {
     await vi.advanceTimersByTimeAsync(0)
     const msg = {
       type: 'OrderManager.WaitingCompletion',
-      detail: { eventId: 'E', orderId: 'o9', orderNumber: '9', drinkOrder: { drink: 'Latte', modifiers: ['Oat'] } },
+      detail: { eventId: 'E', orderId: 'o9', state: 'queued' as const, orderNumber: 9, drinkOrder: drinkOrder('latte', 'oat'), TS: Date.now() },
     }
     queue.onMessage(msg)
     queue.onMessage(msg)
     expect(numbers(queue.newOrders)).toEqual([2, 3, 5, 9])
     expect(playChime).toHaveBeenCalledTimes(1)
     queue.soundOn = false
-    queue.onMessage({ ...msg, detail: { ...msg.detail, orderId: 'o10', orderNumber: '10' } })
+    queue.onMessage({ ...msg, detail: { ...msg.detail, orderId: 'o10', orderNumber: 10 } })
     expect(playChime).toHaveBeenCalledTimes(1)
   })
 
@@ -135,7 +118,7 @@ describe('useQueueStore', () => {
     const { queue } = setup()
     queue.start()
     await vi.advanceTimersByTimeAsync(0)
-    queue.onMessage({ type: 'OrderManager.OrderCancelled', detail: { eventId: 'OTHER', orderId: 'o2' } })
+    queue.onMessage({ type: 'OrderManager.OrderCancelled', detail: { eventId: 'OTHER', orderId: 'o2', state: 'cancelled' } })
     expect(numbers(queue.newOrders)).toEqual([2, 3, 5])
   })
 
@@ -156,11 +139,13 @@ describe('useQueueStore', () => {
     await vi.advanceTimersByTimeAsync(0)
     await queue.setStoreState('paused')
     expect(queue.storeState).toBe('paused')
-    await queue.setOptionAvailable('Latte', 'Milk', 'Oat', false)
-    const puts = services.fetch.requests.filter((r) => r.method === 'PUT' && r.url === '/api/events/E/config')
-    expect(puts.map((p) => p.body)).toEqual([
-      { storeOpen: true, paused: true },
-      { menu: [{ drink: 'Latte', available: true, modifiers: [{ name: 'Milk', options: [{ name: 'Oat', available: false }] }] }] },
+    await queue.setOptionAvailable('oat', false)
+    await queue.setDrinkAvailable('mocha', true)
+    const puts = services.fetch.requests.filter((r) => r.method === 'PUT' && r.url.startsWith('/api/events/E/'))
+    expect(puts.map((p) => [p.url, p.body])).toEqual([
+      ['/api/events/E/store', { state: 'paused' }],
+      ['/api/events/E/config', { availability: { options: { oat: false } } }],
+      ['/api/events/E/config', { availability: { drinks: { mocha: true } } }],
     ])
   })
 })

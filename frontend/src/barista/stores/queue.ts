@@ -8,12 +8,13 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { EventConfig, EventConfigPatch, Order, OrderAction, RealtimeMessage } from '@lib/api'
+import type { ConfigUpdate, ConfigView, OrderAction, OrderView, RealtimeMessage, StoreState } from '@lib/api'
 import { describeError } from '@lib/api'
 import {
   applyOrderEvent,
   byOrderNumber,
   eventKind,
+  finishedAt,
   groupIdenticalDrinks,
   isInProduction,
   mergeOrder,
@@ -42,16 +43,16 @@ const VERBS: Record<OrderAction, string> = {
 }
 
 /** What an order looks like once an action on it has gone through. */
-export function withAction(order: Order, action: OrderAction, me: { sub: string; name: string }, now: number): Order {
+export function withAction(order: OrderView, action: OrderAction, me: string, now: number): OrderView {
   switch (action) {
     case 'make':
-      return { ...order, baristaUserId: me.sub, baristaName: me.name }
+      return { ...order, state: 'inProgress', baristaUserId: me }
     case 'unmake':
-      return { ...order, baristaUserId: '', baristaName: undefined }
+      return { ...order, state: 'queued', baristaUserId: undefined }
     case 'complete':
-      return { ...order, state: 'COMPLETED', completedAt: now }
+      return { ...order, state: 'completed', finishedAt: now }
     case 'cancel':
-      return { ...order, state: 'CANCELLED' }
+      return { ...order, state: 'cancelled', cancelledBy: 'barista', finishedAt: now }
   }
 }
 
@@ -59,8 +60,8 @@ export const useQueueStore = defineStore('queue', () => {
   const { api, realtime, eventId } = services()
   const auth = useAuthStore()
 
-  const orders = ref<Record<string, Order>>({})
-  const config = ref<EventConfig | null>(null)
+  const orders = ref<Record<string, OrderView>>({})
+  const config = ref<ConfigView | null>(null)
   const held = shallowRef<HeldAction<HeldOrderAction>[]>([])
   const problem = ref<string | null>(null)
   const savingConfig = ref(false)
@@ -71,7 +72,7 @@ export const useQueueStore = defineStore('queue', () => {
   let started = false
   let timer: ReturnType<typeof setInterval> | null = null
 
-  const me = computed(() => ({ sub: auth.user?.sub ?? '', name: auth.user?.givenName ?? '' }))
+  const me = computed(() => auth.user?.sub ?? '')
 
   const undo = new UndoQueue<HeldOrderAction>({
     onError: (action, error) => {
@@ -85,7 +86,7 @@ export const useQueueStore = defineStore('queue', () => {
 
   /** Orders as the barista sees them: with held actions already applied. */
   const view = computed(() => {
-    const result: Record<string, Order> = { ...orders.value }
+    const result: Record<string, OrderView> = { ...orders.value }
     for (const h of held.value) {
       const o = result[h.payload.orderId]
       if (o) result[h.payload.orderId] = withAction(o, h.payload.action, me.value, h.dueAt)
@@ -93,23 +94,25 @@ export const useQueueStore = defineStore('queue', () => {
     return Object.values(result)
   })
 
-  const newOrders = computed(() => view.value.filter((o) => isInProduction(o) && !o.baristaUserId).sort(byOrderNumber))
-  const inProgress = computed(() => view.value.filter((o) => isInProduction(o) && !!o.baristaUserId).sort(byOrderNumber))
+  const newOrders = computed(() => view.value.filter((o) => o.state === 'queued').sort(byOrderNumber))
+  const inProgress = computed(() => view.value.filter((o) => o.state === 'inProgress').sort(byOrderNumber))
   const readyOrders = computed(() =>
     view.value
-      .filter((o) => o.state === 'COMPLETED' && now.value - (o.completedAt ?? o.updatedAt ?? o.createdAt) < READY_LANE_MS)
-      .sort((a, b) => (b.completedAt ?? 0) - (a.completedAt ?? 0)),
+      .filter((o) => o.state === 'completed' && now.value - finishedAt(o) < READY_LANE_MS)
+      .sort((a, b) => finishedAt(b) - finishedAt(a)),
   )
   const newGroups = computed(() => groupIdenticalDrinks(newOrders.value))
-  const storeState = computed<'open' | 'paused' | 'closed'>(() =>
-    !config.value?.storeOpen ? 'closed' : config.value.paused ? 'paused' : 'open',
-  )
+  const storeState = computed<StoreState>(() => config.value?.storeState ?? 'closed')
 
   async function loadOrders() {
     try {
-      const [open, done] = await Promise.all([api.orders(eventId, 'CREATED'), api.orders(eventId, 'COMPLETED')])
-      const next: Record<string, Order> = {}
-      for (const o of [...open, ...done]) next[o.orderId] = mergeOrder(orders.value[o.orderId], o)
+      const lists = await Promise.all([
+        api.orders(eventId, 'queued'),
+        api.orders(eventId, 'inProgress'),
+        api.orders(eventId, 'completed', 20),
+      ])
+      const next: Record<string, OrderView> = {}
+      for (const o of lists.flat()) next[o.orderId] = mergeOrder(orders.value[o.orderId], o)
       orders.value = next
       loaded.value = true
     } catch (e) {
@@ -144,19 +147,22 @@ export const useQueueStore = defineStore('queue', () => {
   }
 
   /** One tap: the action shows at once and is sent after the undo window. */
-  function act(order: Order, action: OrderAction) {
+  function act(order: OrderView, action: OrderAction) {
     problem.value = null
     now.value = Date.now()
     const label = `${VERBS[action]} ${orderLabel(order)}`
     undo.hold(order.orderId, label, { orderId: order.orderId, action }, async ({ orderId, action: a }) => {
       const result = await api.orderAction(orderId, a)
       const current = orders.value[orderId]
-      const next = result && typeof result === 'object' && 'orderId' in result ? mergeOrder(current, result) : current && withAction(current, a, me.value, Date.now())
+      const next =
+        result && typeof result === 'object' && 'orderId' in result
+          ? mergeOrder(current, result)
+          : current && withAction(current, a, me.value, Date.now())
       if (next) orders.value = { ...orders.value, [orderId]: next }
     })
   }
 
-  function actOnGroup(group: Order[], action: OrderAction) {
+  function actOnGroup(group: OrderView[], action: OrderAction) {
     for (const o of group) act(o, action)
   }
 
@@ -164,11 +170,11 @@ export const useQueueStore = defineStore('queue', () => {
     undo.undo(id)
   }
 
-  async function updateConfig(patch: EventConfigPatch) {
+  async function saveConfig(work: () => Promise<ConfigView>) {
     savingConfig.value = true
     problem.value = null
     try {
-      config.value = await api.updateEventConfig(eventId, patch)
+      config.value = await work()
     } catch (e) {
       const m = describeError(e)
       problem.value = `${m.title}. ${m.detail}`
@@ -177,29 +183,22 @@ export const useQueueStore = defineStore('queue', () => {
     }
   }
 
-  function setStoreState(state: 'open' | 'paused' | 'closed') {
-    return updateConfig({ storeOpen: state !== 'closed', paused: state === 'paused' })
+  function setStoreState(state: StoreState) {
+    return saveConfig(() => api.setStoreState(eventId, state))
   }
 
-  function setDrinkAvailable(drink: string, available: boolean) {
-    if (!config.value) return
-    const menu = config.value.menu.map((m) => (m.drink === drink ? { ...m, available } : m))
-    return updateConfig({ menu })
+  function updateConfig(update: ConfigUpdate) {
+    return saveConfig(() => api.updateEventConfig(eventId, update))
   }
 
-  function setOptionAvailable(drink: string, group: string, option: string, available: boolean) {
-    if (!config.value) return
-    const menu = config.value.menu.map((m) =>
-      m.drink !== drink
-        ? m
-        : {
-            ...m,
-            modifiers: m.modifiers.map((g) =>
-              g.name !== group ? g : { ...g, options: g.options.map((o) => (o.name === option ? { ...o, available } : o)) },
-            ),
-          },
-    )
-    return updateConfig({ menu })
+  /** Sold out (false) or back (true): a drink by id. */
+  function setDrinkAvailable(drinkId: string, available: boolean) {
+    return updateConfig({ availability: { drinks: { [drinkId]: available } } })
+  }
+
+  /** Sold out (false) or back (true): an option by id (oat milk, say). */
+  function setOptionAvailable(optionId: string, available: boolean) {
+    return updateConfig({ availability: { options: { [optionId]: available } } })
   }
 
   function start() {

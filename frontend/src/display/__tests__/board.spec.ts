@@ -1,36 +1,40 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { EventConfig, Order } from '@lib/api'
+import { configView, orderView } from '@lib/testing/fixtures'
 import { installFakeServices } from '@lib/testing/services'
 import { useBoardStore } from '../stores/board'
 
 const START = Date.UTC(2026, 10, 23, 20, 0, 0)
-const CONFIG: EventConfig = { eventId: 'E', storeOpen: true, paused: false, drinksPerBarcode: 10, maxOrdersInQueue: 10, maxOrdersPerUser: 1, menu: [] }
-const order = (n: number, over: Partial<Order> = {}): Order => ({
-  orderId: `o${n}`,
-  eventId: 'E',
-  userId: 'u',
-  displayName: `Name ${n}`,
-  state: 'CREATED',
-  orderNumber: n,
-  drinkOrder: { drink: 'Latte', modifiers: [] },
-  createdAt: START - 60_000,
-  ...over,
-})
+const order = (n: number, over: Parameters<typeof orderView>[1] = {}) =>
+  orderView(n, { displayName: `Name ${n}`, createdAt: START - 60_000, updatedAt: START - 60_000, ...over })
 
 function setup(opts: { admin?: boolean; qrFails?: () => boolean } = {}) {
   let window = 0
   const services = installFakeServices(
     (req) => {
-      if (req.url === '/api/events/E/config') return { body: CONFIG }
+      if (req.url === '/api/events/E/config') return { body: configView() }
       if (req.url.startsWith('/api/orders?')) {
-        return { body: { orders: req.url.includes('COMPLETED') ? [order(1, { state: 'COMPLETED', completedAt: START - 30_000 })] : [order(3), order(2)] } }
+        const state = new URL(req.url, 'http://x').searchParams.get('state')
+        if (state === 'completed') return { body: [order(1, { state: 'completed', finishedAt: START - 30_000 })] }
+        if (state === 'inProgress') return { body: [order(3, { state: 'inProgress', baristaUserId: 'b' })] }
+        return { body: [order(2)] }
       }
       if (req.url === '/api/qr-code?eventId=E') {
         if (opts.qrFails?.()) throw new TypeError('offline')
         window++
-        const windowEnds = START + window * 300_000 - 1
-        return { body: { eventId: 'E', token: `code-${window}`, windowEnds, windowStart: windowEnds - 299_999, remaining: 10 } }
+        const endTs = START + window * 300_000 - 1
+        const bucket = {
+          eventId: 'E',
+          windowId: window,
+          code: `code-${window}`,
+          startTs: endTs - 299_999,
+          endTs,
+          validUntil: endTs + 15_000,
+          availableTokens: 10,
+          tokensPerWindow: 10,
+          createdAt: endTs - 299_999,
+        }
+        return { body: { bucket, storeState: 'open' } }
       }
       return { status: 404, body: {} }
     },
@@ -51,7 +55,7 @@ describe('useBoardStore', () => {
     board.start()
     await vi.advanceTimersByTimeAsync(0)
     expect(board.panel.phase).toBe('show')
-    expect(board.qr?.token).toBe('code-1')
+    expect(board.qr?.code).toBe('code-1')
     expect(board.preparing.map((o) => o.orderNumber)).toEqual([2, 3])
     expect(board.ready.map((o) => o.orderNumber)).toEqual([1])
     board.stop()
@@ -63,9 +67,9 @@ describe('useBoardStore', () => {
     await vi.advanceTimersByTimeAsync(0)
     await vi.advanceTimersByTimeAsync(300_000 - 15_000)
     expect(board.panel.phase).toBe('turning')
-    expect(board.qr?.token).toBe('code-1')
+    expect(board.qr?.code).toBe('code-1')
     await vi.advanceTimersByTimeAsync(16_000)
-    expect(board.qr?.token).toBe('code-2')
+    expect(board.qr?.code).toBe('code-2')
     expect(board.panel.phase).toBe('show')
     board.stop()
   })
@@ -82,7 +86,7 @@ describe('useBoardStore', () => {
     expect(attempts).toBeLessThan(15)
     offline = false
     await vi.advanceTimersByTimeAsync(31_000)
-    expect(board.qr?.token).toBe('code-2')
+    expect(board.qr?.code).toBe('code-2')
     board.stop()
   })
 
@@ -90,9 +94,12 @@ describe('useBoardStore', () => {
     const { board } = setup()
     board.start()
     await vi.advanceTimersByTimeAsync(0)
-    board.onMessage({ type: 'Validator.NewOrder', detail: { eventId: 'E', orderId: 'x', remaining: 1 } })
-    expect(board.qr?.remaining).toBe(1)
-    board.onMessage({ type: 'Validator.NewOrder', detail: { eventId: 'E', orderId: 'y', bucket: { availableTokens: 0 } } })
+    const snapshot = (availableTokens: number, windowId = 1) => ({ windowId, availableTokens, tokensPerWindow: 10, validUntil: START + 315_000 })
+    board.onMessage({ type: 'Validator.NewOrder', detail: { eventId: 'E', orderId: 'x', state: 'pending', bucket: snapshot(1) } })
+    expect(board.qr?.availableTokens).toBe(1)
+    board.onMessage({ type: 'Validator.NewOrder', detail: { eventId: 'E', orderId: 'z', state: 'pending', bucket: snapshot(7, 99) } })
+    expect(board.qr?.availableTokens).toBe(1)
+    board.onMessage({ type: 'Validator.NewOrder', detail: { eventId: 'E', orderId: 'y', state: 'pending', bucket: snapshot(0) } })
     expect(board.panel.phase).toBe('soldOut')
     board.stop()
   })
@@ -101,7 +108,7 @@ describe('useBoardStore', () => {
     const { board } = setup()
     board.start()
     await vi.advanceTimersByTimeAsync(0)
-    board.onMessage({ type: 'OrderManager.OrderCompleted', detail: { eventId: 'E', orderId: 'o2', time: START } })
+    board.onMessage({ type: 'OrderManager.OrderCompleted', detail: { eventId: 'E', orderId: 'o2', state: 'completed', TS: START } })
     expect(board.preparing.map((o) => o.orderNumber)).toEqual([3])
     expect(board.ready.map((o) => o.orderNumber)).toEqual([2, 1])
     await vi.advanceTimersByTimeAsync(10 * 60_000 + 1000)
@@ -113,7 +120,7 @@ describe('useBoardStore', () => {
     const { board } = setup()
     board.start()
     await vi.advanceTimersByTimeAsync(0)
-    board.onMessage({ type: 'ConfigService.ConfigChanged', detail: { eventId: 'E', config: { ...CONFIG, storeOpen: false } } })
+    board.onMessage({ type: 'ConfigService.ConfigChanged', detail: { eventId: 'E', state: 'closed', config: configView({ storeState: 'closed', open: false }) } })
     expect(board.panel.phase).toBe('closed')
     board.stop()
   })

@@ -7,13 +7,14 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { EventConfig, Order, QrCodeResponse, RealtimeMessage } from '@lib/api'
+import type { ConfigView, OrderView, QrBucket, RealtimeMessage, StoreState } from '@lib/api'
 import { describeError } from '@lib/api'
 import {
   applyOrderEvent,
   byOrderNumber,
   clockOffset,
   eventKind,
+  finishedAt,
   isInProduction,
   mergeOrder,
   qrPanelState,
@@ -31,10 +32,10 @@ export const useBoardStore = defineStore('board', () => {
   const { api, realtime, eventId, config: runtime } = services()
   const auth = useAuthStore()
 
-  const config = ref<EventConfig | null>(null)
-  const qr = shallowRef<QrCodeResponse | null>(null)
+  const config = ref<ConfigView | null>(null)
+  const qr = shallowRef<QrBucket | null>(null)
   const skewMs = ref(0)
-  const orders = ref<Record<string, Order>>({})
+  const orders = ref<Record<string, OrderView>>({})
   const now = ref(Date.now())
   const problem = ref<string | null>(null)
   let qrInFlight = false
@@ -44,19 +45,16 @@ export const useBoardStore = defineStore('board', () => {
   let started = false
 
   const serverNow = computed(() => now.value + skewMs.value)
-  const storeOpen = computed(() => config.value?.storeOpen ?? false)
-  const paused = computed(() => config.value?.paused ?? false)
-  const panel = computed(() =>
-    qrPanelState({ qr: qr.value, now: serverNow.value, storeOpen: storeOpen.value, paused: paused.value }),
-  )
+  const storeState = computed<StoreState>(() => config.value?.storeState ?? 'closed')
+  const panel = computed(() => qrPanelState({ bucket: qr.value, now: serverNow.value, storeState: storeState.value }))
 
   const preparing = computed(() =>
     Object.values(orders.value).filter(isInProduction).sort(byOrderNumber).slice(0, BOARD_ROWS),
   )
   const ready = computed(() =>
     Object.values(orders.value)
-      .filter((o) => o.state === 'COMPLETED' && now.value - (o.completedAt ?? o.updatedAt ?? o.createdAt) < READY_SHOWN_MS)
-      .sort((a, b) => (b.completedAt ?? 0) - (a.completedAt ?? 0))
+      .filter((o) => o.state === 'completed' && now.value - finishedAt(o) < READY_SHOWN_MS)
+      .sort((a, b) => finishedAt(b) - finishedAt(a))
       .slice(0, BOARD_ROWS),
   )
 
@@ -71,9 +69,13 @@ export const useBoardStore = defineStore('board', () => {
   async function loadOrders() {
     if (!auth.isAdmin) return
     try {
-      const [open, done] = await Promise.all([api.orders(eventId, 'CREATED'), api.orders(eventId, 'COMPLETED')])
-      const next: Record<string, Order> = {}
-      for (const o of [...open, ...done]) next[o.orderId] = mergeOrder(orders.value[o.orderId], o)
+      const lists = await Promise.all([
+        api.orders(eventId, 'queued'),
+        api.orders(eventId, 'inProgress'),
+        api.orders(eventId, 'completed', BOARD_ROWS * 2),
+      ])
+      const next: Record<string, OrderView> = {}
+      for (const o of lists.flat()) next[o.orderId] = mergeOrder(orders.value[o.orderId], o)
       orders.value = next
       problem.value = null
     } catch (e) {
@@ -84,11 +86,11 @@ export const useBoardStore = defineStore('board', () => {
   async function loadQr() {
     if (!auth.isAdmin || qrInFlight) return
     qrInFlight = true
-    const sentAt = Date.now()
     try {
-      const code = await api.currentQrCode(eventId)
-      skewMs.value = clockOffset(code.serverTime, sentAt, Date.now())
-      qr.value = code
+      const view = await api.currentQrCode(eventId)
+      skewMs.value = clockOffset(view.bucket, Date.now())
+      qr.value = view.bucket
+      if (config.value && config.value.storeState !== view.storeState) void loadConfig()
       qrRetryDelay = 2000
       nextQrAttemptAt = 0
     } catch (e) {
@@ -115,8 +117,8 @@ export const useBoardStore = defineStore('board', () => {
       return
     }
     if (kind === 'newOrder') {
-      const left = message.detail.remaining ?? message.detail.bucket?.availableTokens
-      if (typeof left === 'number' && qr.value) qr.value = { ...qr.value, remaining: left }
+      const b = message.detail.bucket
+      if (b && qr.value && b.windowId === qr.value.windowId) qr.value = { ...qr.value, availableTokens: b.availableTokens }
     }
     const id = message.detail.orderId
     if (!id) return
@@ -126,11 +128,11 @@ export const useBoardStore = defineStore('board', () => {
 
   function tick() {
     now.value = Date.now()
-    if (panel.value.needsNextCode && storeOpen.value && Date.now() >= nextQrAttemptAt) void loadQr()
+    if (panel.value.needsNextCode && storeState.value !== 'closed' && Date.now() >= nextQrAttemptAt) void loadQr()
     // Forget finished orders once they left the board, so a display running for days stays small.
     const cutoff = now.value - READY_SHOWN_MS
     const stale = Object.values(orders.value).filter(
-      (o) => o.state !== 'CREATED' && (o.completedAt ?? o.updatedAt ?? o.createdAt) < cutoff,
+      (o) => !isInProduction(o) && finishedAt(o) < cutoff,
     )
     if (stale.length) {
       const next = { ...orders.value }
@@ -180,8 +182,7 @@ export const useBoardStore = defineStore('board', () => {
     panel,
     preparing,
     ready,
-    storeOpen,
-    paused,
+    storeState,
     problem,
     start,
     stop,

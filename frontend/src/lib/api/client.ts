@@ -6,17 +6,17 @@
  */
 import { HttpClient, type FetchLike } from './http'
 import type {
-  EventConfig,
-  EventConfigPatch,
-  Order,
+  ConfigUpdate,
+  ConfigView,
+  DrinkRequest,
+  JourneyEntry,
+  NewOrderView,
   OrderAction,
-  OrderJourney,
-  OrderList,
-  OrderState,
-  QrCodeResponse,
-  QrVerifyResponse,
+  OrderStatus,
+  OrderView,
+  QrCodeView,
   RuntimeConfig,
-  SubmitDrinkRequest,
+  StoreState,
 } from './types'
 
 /** Returns a valid ID token (refreshing it if needed), or null when signed out. */
@@ -59,49 +59,62 @@ export class PressoApi {
 
   // QR codes -----------------------------------------------------------------------------------
 
-  currentQrCode(eventId: string): Promise<QrCodeResponse> {
+  currentQrCode(eventId: string): Promise<QrCodeView> {
     return this.call('GET', '/qr-code', { eventId })
   }
 
-  verifyQrCode(eventId: string, token: string): Promise<QrVerifyResponse> {
+  verifyQrCode(eventId: string, token: string): Promise<NewOrderView> {
     return this.call('POST', '/qr-code', { eventId, token })
   }
 
   // Event configuration ------------------------------------------------------------------------
 
-  eventConfig(eventId: string): Promise<EventConfig> {
+  eventConfig(eventId: string): Promise<ConfigView> {
     return this.call('GET', `/events/${encodeURIComponent(eventId)}/config`)
   }
 
-  updateEventConfig(eventId: string, patch: EventConfigPatch): Promise<EventConfig> {
-    return this.call('PUT', `/events/${encodeURIComponent(eventId)}/config`, undefined, patch)
+  updateEventConfig(eventId: string, update: ConfigUpdate): Promise<ConfigView> {
+    return this.call('PUT', `/events/${encodeURIComponent(eventId)}/config`, undefined, update)
+  }
+
+  setStoreState(eventId: string, state: StoreState): Promise<ConfigView> {
+    return this.call('PUT', `/events/${encodeURIComponent(eventId)}/store`, undefined, { state })
   }
 
   // Orders -------------------------------------------------------------------------------------
 
-  async orders(eventId: string, state: OrderState): Promise<Order[]> {
-    const list = await this.call<OrderList | Order[]>('GET', '/orders', { eventId, state })
-    return Array.isArray(list) ? list : (list?.orders ?? [])
+  async orders(eventId: string, state: OrderStatus, limit?: number): Promise<OrderView[]> {
+    const list = await this.call<OrderView[] | { orders?: OrderView[] }>('GET', '/orders', {
+      eventId,
+      state,
+      limit: limit === undefined ? undefined : String(limit),
+    })
+    return asList(list)
   }
 
-  async myOrders(): Promise<Order[]> {
-    const list = await this.call<OrderList | Order[]>('GET', '/myOrders')
-    return Array.isArray(list) ? list : (list?.orders ?? [])
+  async myOrders(eventId?: string): Promise<OrderView[]> {
+    return asList(await this.call<OrderView[] | { orders?: OrderView[] }>('GET', '/myOrders', { eventId }))
   }
 
-  order(orderId: string): Promise<Order> {
+  order(orderId: string): Promise<OrderView> {
     return this.call('GET', `/orders/${encodeURIComponent(orderId)}`)
   }
 
-  submitDrink(orderId: string, choice: SubmitDrinkRequest): Promise<Order | undefined> {
-    return this.call('PUT', `/orders/${encodeURIComponent(orderId)}`, undefined, choice)
+  submitDrink(orderId: string, drink: DrinkRequest): Promise<OrderView | undefined> {
+    return this.call('PUT', `/orders/${encodeURIComponent(orderId)}`, undefined, drink)
   }
 
-  orderAction(orderId: string, action: OrderAction): Promise<Order | undefined> {
-    return this.call('PUT', `/orders/${encodeURIComponent(orderId)}`, { action }, {})
+  orderAction(orderId: string, action: OrderAction): Promise<OrderView | undefined> {
+    return this.call('PUT', `/orders/${encodeURIComponent(orderId)}`, { action })
   }
 
-  journey(orderId: string): Promise<OrderJourney> {
-    return this.call('GET', `/orders/${encodeURIComponent(orderId)}/journey`)
+  async journey(orderId: string): Promise<JourneyEntry[]> {
+    const list = await this.call<JourneyEntry[] | { events?: JourneyEntry[] }>('GET', `/orders/${encodeURIComponent(orderId)}/journey`)
+    return Array.isArray(list) ? list : (list?.events ?? [])
   }
+}
+
+/** Lists are JSON arrays; an `{orders: [...]}` page is accepted too. */
+function asList(list: OrderView[] | { orders?: OrderView[] } | undefined): OrderView[] {
+  return Array.isArray(list) ? list : (list?.orders ?? [])
 }

@@ -26,11 +26,15 @@ export class ApiError extends Error {
     return this.status === 0
   }
 
-  /** The last segment of the problem type (`https://…/problems/code-expired` → `code-expired`). */
+  /**
+   * The problem's stable code: `code` when the server sends it, else the last segment of `type`
+   * (`urn:serverlesspresso:problem:invalid_code` → `invalid_code`).
+   */
   get kind(): string {
+    if (this.problem.code) return this.problem.code.toLowerCase()
     const t = this.problem.type ?? ''
-    const slash = t.lastIndexOf('/')
-    return (slash >= 0 ? t.slice(slash + 1) : t).toLowerCase()
+    const cut = Math.max(t.lastIndexOf('/'), t.lastIndexOf(':'))
+    return (cut >= 0 ? t.slice(cut + 1) : t).toLowerCase()
   }
 }
 
@@ -105,6 +109,8 @@ function toProblem(response: Response, parsed: unknown, text: string): ProblemDe
         title: str('title') ?? fallbackTitle,
         status: typeof o.status === 'number' ? o.status : status,
         detail: str('detail'),
+        code: str('code'),
+        retryAfterSeconds: typeof o.retryAfterSeconds === 'number' ? o.retryAfterSeconds : undefined,
         instance: str('instance'),
       }
     }

@@ -2,184 +2,251 @@
  * The HTTP API's request and response shapes, the runtime settings and the realtime messages.
  *
  * This file is the one place that describes what the backend sends and accepts. It will be generated
- * from the backend's OpenAPI document; until then it is written by hand to match that document. Every
- * other module imports these types from here and never declares a wire shape of its own, so that
- * regenerating this file is the whole of an API change on the client side.
+ * from the backend's OpenAPI document (itself generated from `presso-core`'s route table and serde
+ * types: `api.rs`, `usecases/views.rs`, `config.rs`, `menu.rs`, `qr.rs`, `events.rs`); until then it
+ * is written by hand to match them, with the same names. Every other module imports these types from
+ * here and never declares a wire shape of its own, so regenerating this file is the whole of an API
+ * change on the client side.
  *
- * All timestamps are epoch milliseconds. All paths live under `apiBase` (`/api`).
+ * All timestamps are epoch milliseconds (JSON numbers). All API paths start with `apiBase` (`/api`).
  */
 
-/** `GET /config.json`: how the apps find everything else. */
+/** Milliseconds since the Unix epoch. */
+export type Timestamp = number
+
+/** `GET /config.json` (`RuntimeSettings`): how the apps find everything else. */
 export interface RuntimeConfig {
   region: string
   userPoolId: string
   userPoolClientId: string
   /** Cognito identity provider endpoint: the apps POST its JSON 1.1 protocol here. */
   cognitoEndpoint: string
-  /** Prefix of every HTTP API path, `/api`. */
+  /** Prefix of every HTTP API path: `/api`. */
   apiBase: string
-  /** MQTT over WebSocket, e.g. `ws://127.0.0.1:8080/mqtt` or `wss://…/mqtt`. */
+  /** MQTT over WebSocket: `ws://host:port/mqtt`, `wss://…`, or a path on this origin. */
   mqttUrl: string
-  /** How MQTT connections authenticate: `jwt` = the ID token as the CONNECT password. */
+  /** `jwt`: the CONNECT password is the user-pool ID token. */
   mqttAuth: 'jwt' | string
   defaultEventId: string
-  /** Base URL of the order app; QR codes point at `<orderAppUrl>?eventId=E&token=T`. */
+  /** The order app's URL; QR codes carry `<orderAppUrl>?eventId=E&token=T`. */
   orderAppUrl: string
 }
 
-/** RFC 9457 error body (`application/problem+json`) of every non-2xx API answer. */
+/** RFC 9457 problem document (`application/problem+json`) of every non-2xx API answer. */
 export interface ProblemDetails {
-  /** A URI (or a short slug) naming the kind of problem, e.g. `…/problems/code-expired`. */
+  /** `urn:serverlesspresso:problem:<code>`. */
   type: string
   title: string
   status: number
   detail?: string
+  /** Stable machine-readable reason, e.g. `invalid_code`, `no_tokens_remaining`, `drink_unavailable`. */
+  code?: string
+  /** When trying again makes sense (e.g. the next QR window). */
+  retryAfterSeconds?: number
   instance?: string
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Store configuration and menu: GET/PUT /api/events/{eventId}/config, PUT /api/events/{eventId}/store
+// ---------------------------------------------------------------------------------------------------
+
+export type StoreState = 'closed' | 'open' | 'paused'
+
+export interface ModifierOption {
+  id: string
+  /** "Oat" */
+  name: string
+  available: boolean
+}
+
+/** A group of options of which the customer picks up to `maxChoices` (at least one if `required`). */
+export interface Modifier {
+  id: string
+  /** "Milk" */
+  name: string
+  required: boolean
+  maxChoices: number
+  options: ModifierOption[]
+}
+
+export interface Drink {
+  id: string
+  /** "Flat White" */
+  name: string
+  /** An icon name. */
+  icon: string
+  available: boolean
+  modifiers: Modifier[]
+}
+
+export interface Menu {
+  drinks: Drink[]
+}
+
+/** `ConfigView`: an event's store state, limits and menu (public). */
+export interface ConfigView {
+  storeState: StoreState
+  eventId: string
+  open: boolean
+  paused: boolean
+  drinksPerBarcode: number
+  maxOrdersInQueue: number
+  maxOrdersPerUser: number
+  secondsPerDrink: number
+  menu: Menu
+  version: number
+  updatedAt: Timestamp
+}
+
+export interface AvailabilityUpdate {
+  /** Drink id → available. */
+  drinks?: Record<string, boolean>
+  /** Option id → available. */
+  options?: Record<string, boolean>
+}
+
+/** `PUT /api/events/{eventId}/config` (admin): absent fields stay as they are. */
+export interface ConfigUpdate {
+  open?: boolean
+  paused?: boolean
+  drinksPerBarcode?: number
+  maxOrdersInQueue?: number
+  maxOrdersPerUser?: number
+  secondsPerDrink?: number
+  /** Replaces the whole menu. */
+  menu?: Menu
+  /** Marks drinks and options sold out or available again; applied after `menu`. */
+  availability?: AvailabilityUpdate
+}
+
+/** `PUT /api/events/{eventId}/store` (admin). */
+export interface StoreStateRequest {
+  state: StoreState
 }
 
 // ---------------------------------------------------------------------------------------------------
 // QR codes: GET/POST /api/qr-code
 // ---------------------------------------------------------------------------------------------------
 
-/** `GET /api/qr-code?eventId=E` (admin): the code of the current 5-minute window. */
-export interface QrCodeResponse {
+/** One event's code for one 5-minute window and the orders it is still good for. */
+export interface QrBucket {
   eventId: string
-  /** The code to put in the QR URL. */
-  token: string
-  /** First instant of the window (epoch ms). */
-  windowStart?: number
-  /** Last instant of the window (epoch ms); the code is refused shortly after. */
-  windowEnds: number
-  /** Drinks that can still be ordered with this code. */
-  remaining: number
-  /** Drinks the window started with (`drinksPerBarcode`). */
-  total?: number
-  /** The URL to encode; when absent the display builds it from `orderAppUrl`. */
-  url?: string
-  /** The server's clock when it answered (epoch ms), so displays can correct their own. */
-  serverTime?: number
+  windowId: number
+  /** The code the QR URL carries. */
+  code: string
+  startTs: Timestamp
+  endTs: Timestamp
+  /** Scans are still accepted until then (a grace period after `endTs`). */
+  validUntil: Timestamp
+  availableTokens: number
+  tokensPerWindow: number
+  createdAt: Timestamp
 }
 
-/** `POST /api/qr-code?eventId=E&token=T` (signed in): a verified scan creates an order. */
-export interface QrVerifyResponse {
+/** `GET /api/qr-code?eventId=E` (admin). */
+export interface QrCodeView {
+  bucket: QrBucket
+  storeState: StoreState
+}
+
+/**
+ * Lifecycle of an order: `pending` (scan accepted, waiting for the drink) → `submitted` (drink given)
+ * → `queued` (numbered) → `inProgress` (a barista makes it) → `completed`; or `cancelled`,
+ * `timedOut`, `rejected` (store closed, paused or full when the workflow checked), `failed`.
+ */
+export type OrderStatus =
+  | 'pending'
+  | 'submitted'
+  | 'queued'
+  | 'inProgress'
+  | 'completed'
+  | 'cancelled'
+  | 'timedOut'
+  | 'rejected'
+  | 'failed'
+
+/** `POST /api/qr-code?eventId=E&token=T` (signed in): the new order. */
+export interface NewOrderView {
   orderId: string
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Event configuration: GET/PUT /api/events/{eventId}/config
-// ---------------------------------------------------------------------------------------------------
-
-export interface ModifierOption {
-  name: string
-  /** False when the bar has run out of it (e.g. oat milk). */
-  available: boolean
-}
-
-export interface ModifierGroup {
-  /** e.g. "Milk". */
-  name: string
-  options: ModifierOption[]
-  /** When true the customer must pick one option of this group. */
-  required?: boolean
-}
-
-export interface MenuItem {
-  drink: string
-  icon?: string
-  available: boolean
-  modifiers: ModifierGroup[]
-}
-
-/** `GET /api/events/{eventId}/config` (public). */
-export interface EventConfig {
   eventId: string
-  storeOpen: boolean
-  /** Open but not taking new orders for a moment (the queue drains). */
-  paused: boolean
-  menu: MenuItem[]
-  /** Orders per QR window. */
-  drinksPerBarcode: number
-  /** Orders waiting for a barista before new ones are refused. */
-  maxOrdersInQueue: number
-  /** Unfinished orders one customer may have at once. */
-  maxOrdersPerUser: number
-  updatedAt?: number
+  state: OrderStatus
+  /** Until when the customer may give the drink. */
+  drinkDeadline: Timestamp
 }
-
-/** `PUT /api/events/{eventId}/config` (admin): a merge patch, the fields given replace the stored ones. */
-export type EventConfigPatch = Partial<Omit<EventConfig, 'eventId' | 'updatedAt'>>
 
 // ---------------------------------------------------------------------------------------------------
 // Orders
 // ---------------------------------------------------------------------------------------------------
 
-/**
- * Lifecycle state of an order.
- * - `CREATED`: the QR scan was accepted; the order waits for the drink choice, then for a barista
- *   (it has an `orderNumber` once the drink is chosen, a `baristaUserId` while someone makes it);
- * - `COMPLETED`: ready for pickup; `CANCELLED`; `TIMED_OUT` (see `reason`).
- */
-export type OrderState = 'CREATED' | 'COMPLETED' | 'CANCELLED' | 'TIMED_OUT'
+export type CancelledBy = 'customer' | 'barista'
+/** Which wait timed out: the customer's choice or the barista. */
+export type Wait = 'drink' | 'barista'
+export type RejectReason = 'storeClosed' | 'storePaused' | 'atCapacity'
 
-export interface DrinkOrder {
-  drink: string
-  /** The chosen option name of each modifier group, in menu order. */
-  modifiers: string[]
-  icon?: string
+export interface ChosenOption {
+  /** Modifier id. */
+  modifier: string
+  /** Option id. */
+  option: string
+  /** "Oat" */
+  name: string
 }
 
-export interface Order {
+/** A validated drink, resolved against the menu. */
+export interface DrinkOrder {
+  drinkId: string
+  drink: string
+  icon: string
+  /** In menu order. */
+  modifiers: ChosenOption[]
+}
+
+/** `OrderView`: an order as its owner and the baristas see it. */
+export interface OrderView {
   orderId: string
   eventId: string
   userId: string
-  /** The customer's first name (`given_name`), shown on the display and to baristas. */
+  /** The customer's first name. */
   displayName?: string
-  state: OrderState
-  /** Human-readable number, allocated once the drink is chosen. */
+  state: OrderStatus
   orderNumber?: number
   drinkOrder?: DrinkOrder
-  /** Who is making it; absent or empty when nobody has claimed it. */
+  /** Who is making (or made) it. */
   baristaUserId?: string
-  baristaName?: string
-  createdAt: number
-  updatedAt?: number
-  completedAt?: number
-  /** Why it timed out or was cancelled: `customer-timeout`, `barista-timeout`, … */
-  reason?: string
-  /** Only on `GET /api/orders/{id}` while waiting: 1 = next to be made. */
+  cancelledBy?: CancelledBy
+  timedOutWait?: Wait
+  rejectReason?: RejectReason
+  robot: boolean
+  createdAt: Timestamp
+  updatedAt: Timestamp
+  /** Pending orders: until when the drink may be given. */
+  drinkDeadline?: Timestamp
+  submittedAt?: Timestamp
+  queuedAt?: Timestamp
+  finishedAt?: Timestamp
+  /** Queued and in-progress orders on `GET /api/orders/{id}`: 1 = next. */
   queuePosition?: number
   estimatedWaitSeconds?: number
-  /** Only on `GET /api/orders/{id}`: whether the caller may still cancel it. */
-  cancellable?: boolean
 }
 
-/** `GET /api/orders?eventId=E&state=S` (admin) and `GET /api/myOrders`. */
-export interface OrderList {
-  orders: Order[]
-  nextToken?: string
-}
-
-/** `PUT /api/orders/{id}`: the customer's choice. */
-export interface SubmitDrinkRequest {
+/** `PUT /api/orders/{id}` body: the drink and options, each by id (or display name). */
+export interface DrinkRequest {
   drink: string
   modifiers: string[]
 }
 
-/** `PUT /api/orders/{id}?action=A`. Barista actions need the `admin` group; a customer may `cancel`. */
+/** The `action` of `PUT /api/orders/{id}?action=…`: baristas all four, the owner `cancel`. */
 export type OrderAction = 'make' | 'unmake' | 'complete' | 'cancel'
 
-/** One step of `GET /api/orders/{id}/journey`. */
-export interface JourneyEvent {
-  /** The detail-type, e.g. `OrderManager.MakeOrder`. */
-  type: string
-  time: number
-  /** A sentence explaining the step. */
-  message?: string
-}
-
-export interface OrderJourney {
+/** One element of `GET /api/orders/{id}/journey`. */
+export interface JourneyEntry {
   orderId: string
-  events: JourneyEvent[]
+  at: Timestamp
+  detailType: string
+  state: string
+  /** A sentence explaining the step. */
+  Message: string
+  detail: Record<string, unknown>
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -190,43 +257,63 @@ export const DETAIL_TYPES = [
   'Validator.NewOrder',
   'OrderProcessor.WorkflowStarted',
   'OrderProcessor.ShopUnavailable',
+  'OrderProcessor.WaitingCompletion',
+  'OrderProcessor.OrderTimeOut',
+  'OrderProcessor.orderFinished',
+  'OrderProcessor.OrderFailed',
+  'OrderManager.OrderSubmitted',
   'OrderManager.WaitingCompletion',
   'OrderManager.MakeOrder',
   'OrderManager.UnmakeOrder',
   'OrderManager.OrderCompleted',
   'OrderManager.OrderCancelled',
-  'OrderProcessor.OrderTimeOut',
-  'OrderProcessor.OrderFinished',
   'ConfigService.ConfigChanged',
 ] as const
 
 export type DetailType = (typeof DETAIL_TYPES)[number]
 
-/** The detail of order events; which fields are present depends on the type. */
-export interface OrderEventDetail {
+/** `Validator.NewOrder`'s view of the QR window after the scan. */
+export interface BucketSnapshot {
+  windowId: number
+  availableTokens: number
+  tokensPerWindow: number
+  validUntil: Timestamp
+}
+
+/**
+ * The detail of any message; which fields are present depends on the type. `OrderManager.*` details
+ * carry the whole order as the apps show it (`OrderDetail`); `ConfigService.ConfigChanged` carries
+ * `state` (a store state) and `config`.
+ */
+export interface EventDetail {
   eventId: string
   orderId?: string
   userId?: string
+  /** An order status, or the store state for `ConfigService.ConfigChanged`. */
+  state?: OrderStatus | StoreState
   displayName?: string
-  state?: OrderState
+  /** A number; older producers send a numeric string. */
   orderNumber?: number | string
   drinkOrder?: DrinkOrder
   baristaUserId?: string
-  baristaName?: string
-  reason?: string
-  /** `Validator.NewOrder`: drinks left in the current QR window. */
-  remaining?: number
-  /** The reference's shape of the same count, accepted too. */
-  bucket?: { availableTokens?: number }
-  /** `ConfigService.ConfigChanged`: the new configuration, when the publisher includes it. */
-  config?: EventConfig
-  storeOpen?: boolean
-  paused?: boolean
-  time?: number
-  TS?: number
+  cancelledBy?: CancelledBy
+  robot?: boolean
+  /** When the order last changed. */
+  TS?: Timestamp
+  Message?: string
+  /** `Validator.NewOrder`. */
+  bucket?: BucketSnapshot
+  /** `OrderProcessor.ShopUnavailable`. */
+  reason?: RejectReason
+  /** `OrderProcessor.OrderTimeOut`: `Customer timedout` or `Barista timedout`. */
+  cause?: string
+  /** `OrderProcessor.orderFinished`. */
+  outcome?: string
+  /** `ConfigService.ConfigChanged`. */
+  config?: ConfigView
 }
 
 export interface RealtimeMessage {
   type: DetailType | string
-  detail: OrderEventDetail
+  detail: EventDetail
 }

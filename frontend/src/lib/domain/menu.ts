@@ -2,81 +2,107 @@
  * The customer's drink choice and its validation against the live menu.
  *
  * The server validates every order; this runs first so the customer sees at once, next to the field,
- * why a choice cannot be sent (a drink or milk that just sold out, a group left empty), instead of a
- * round trip and an error after tapping "Order".
+ * why a choice cannot be sent (a drink or milk that just sold out, a group left empty, too many
+ * options), instead of a round trip and an error after tapping "Place order". The same rules as the
+ * server's: a required group needs one option, no group more than `maxChoices`, nothing sold out.
  */
-import type { MenuItem, ModifierGroup, SubmitDrinkRequest } from '../api/types'
+import type { Drink, DrinkRequest, Modifier } from '../api/types'
 
 export interface DrinkChoice {
+  /** Drink id. */
   drink: string | null
-  /** Chosen option per modifier group name. */
-  modifiers: Record<string, string | null>
+  /** Chosen option ids per modifier id. */
+  options: Record<string, string[]>
 }
 
 export interface ChoiceValidation {
   ok: boolean
   drinkError?: string
-  /** Error per modifier group name. */
+  /** Error per modifier id. */
   modifierErrors: Record<string, string>
-  /** The request to send, present when `ok`. */
-  request?: SubmitDrinkRequest
+  /** The request to send (ids, options in menu order), present when `ok`. */
+  request?: DrinkRequest
 }
 
-export function findDrink(menu: MenuItem[], drink: string | null): MenuItem | undefined {
-  return drink === null ? undefined : menu.find((m) => m.drink === drink)
-}
-
-/** Groups are required unless the menu says otherwise: a latte without a milk is not a latte. */
-export function isRequired(group: ModifierGroup): boolean {
-  return group.required !== false
+export function findDrink(drinks: Drink[], id: string | null): Drink | undefined {
+  return id === null ? undefined : drinks.find((d) => d.id === id)
 }
 
 /** A fresh choice for a drink: the first available option of each required group pre-selected. */
-export function startChoice(item: MenuItem): DrinkChoice {
-  const modifiers: Record<string, string | null> = {}
-  for (const group of item.modifiers) {
+export function startChoice(drink: Drink): DrinkChoice {
+  const options: Record<string, string[]> = {}
+  for (const group of drink.modifiers) {
     const first = group.options.find((o) => o.available)
-    modifiers[group.name] = isRequired(group) && first ? first.name : null
+    options[group.id] = group.required && first ? [first.id] : []
   }
-  return { drink: item.drink, modifiers }
+  return { drink: drink.id, options }
 }
 
-export function validateChoice(menu: MenuItem[], choice: DrinkChoice): ChoiceValidation {
+/** Picks or unpicks an option: one-choice groups swap, others toggle up to `maxChoices`. */
+export function toggleOption(choice: DrinkChoice, group: Modifier, optionId: string): DrinkChoice {
+  const current = choice.options[group.id] ?? []
+  let next: string[]
+  if (current.includes(optionId)) {
+    next = group.required && group.maxChoices <= 1 ? current : current.filter((o) => o !== optionId)
+  } else if (group.maxChoices <= 1) {
+    next = [optionId]
+  } else {
+    next = [...current, optionId].slice(-group.maxChoices)
+  }
+  return { ...choice, options: { ...choice.options, [group.id]: next } }
+}
+
+export function validateChoice(drinks: Drink[], choice: DrinkChoice): ChoiceValidation {
   const modifierErrors: Record<string, string> = {}
-  const item = findDrink(menu, choice.drink)
   if (!choice.drink) return { ok: false, drinkError: 'Choose a drink.', modifierErrors }
-  if (!item) return { ok: false, drinkError: `${choice.drink} is no longer on the menu.`, modifierErrors }
-  if (!item.available) return { ok: false, drinkError: `${item.drink} is sold out. Please choose another drink.`, modifierErrors }
-  const modifiers: string[] = []
-  for (const group of item.modifiers) {
-    const picked = choice.modifiers[group.name] ?? null
-    if (picked === null) {
-      if (isRequired(group)) {
-        if (!group.options.some((o) => o.available)) {
-          modifierErrors[group.name] = `No ${group.name.toLowerCase()} option is left.`
-        } else {
-          modifierErrors[group.name] = `Choose a ${group.name.toLowerCase()}.`
-        }
+  const drink = findDrink(drinks, choice.drink)
+  if (!drink) return { ok: false, drinkError: 'That drink is no longer on the menu.', modifierErrors }
+  if (!drink.available) return { ok: false, drinkError: `${drink.name} is sold out. Please choose another drink.`, modifierErrors }
+  const picked: string[] = []
+  for (const group of drink.modifiers) {
+    const label = group.name.toLowerCase()
+    const ids = [...new Set(choice.options[group.id] ?? [])]
+    if (ids.length === 0) {
+      if (group.required) {
+        modifierErrors[group.id] = group.options.some((o) => o.available) ? `Choose a ${label}.` : `No ${label} option is left.`
       }
       continue
     }
-    const option = group.options.find((o) => o.name === picked)
-    if (!option) modifierErrors[group.name] = `${picked} is not a ${group.name.toLowerCase()} option.`
-    else if (!option.available) modifierErrors[group.name] = `${picked} is sold out. Choose another ${group.name.toLowerCase()}.`
-    else modifiers.push(option.name)
+    if (ids.length > Math.max(1, group.maxChoices)) {
+      modifierErrors[group.id] = `Choose at most ${group.maxChoices} ${label} options.`
+      continue
+    }
+    for (const id of ids) {
+      const option = group.options.find((o) => o.id === id)
+      if (!option) modifierErrors[group.id] = `That ${label} option is no longer on the menu.`
+      else if (!option.available) modifierErrors[group.id] = `${option.name} is sold out. Choose another ${label}.`
+    }
+    // Options go out in menu order, as the server stores them.
+    for (const option of group.options) if (ids.includes(option.id)) picked.push(option.id)
   }
   if (Object.keys(modifierErrors).length) return { ok: false, modifierErrors }
-  return { ok: true, modifierErrors, request: { drink: item.drink, modifiers } }
+  return { ok: true, modifierErrors, request: { drink: drink.id, modifiers: picked } }
 }
 
 /** Whether anything on the menu can be ordered right now. */
-export function hasOrderableDrink(menu: MenuItem[]): boolean {
-  return menu.some((m) => m.available && m.modifiers.every((g) => !isRequired(g) || g.options.some((o) => o.available)))
+export function hasOrderableDrink(drinks: Drink[]): boolean {
+  return drinks.some((d) => d.available && d.modifiers.every((g) => !g.required || g.options.some((o) => o.available)))
 }
 
-/** "Flat White · Oat" */
-export function describeDrink(drink: { drink: string; modifiers: string[] } | undefined): string {
+/** "Flat White · Oat" for an order or a choice (option names, or objects with a name). */
+export function describeDrink(drink: { drink: string; modifiers: Array<string | { name: string }> } | undefined): string {
   if (!drink) return 'Drink not chosen yet'
-  const mods = drink.modifiers.filter((m) => m && m.toLowerCase() !== 'none')
+  const mods = drink.modifiers.map((m) => (typeof m === 'string' ? m : m.name)).filter((m) => m && m.toLowerCase() !== 'none')
   return mods.length ? `${drink.drink} · ${mods.join(' · ')}` : drink.drink
+}
+
+/** The names of a choice, for the basket line before it is sent. */
+export function describeChoice(drinks: Drink[], choice: DrinkChoice): string {
+  const drink = findDrink(drinks, choice.drink)
+  if (!drink) return 'Nothing chosen yet'
+  const names: string[] = []
+  for (const group of drink.modifiers) {
+    for (const option of group.options) if ((choice.options[group.id] ?? []).includes(option.id)) names.push(option.name)
+  }
+  return describeDrink({ drink: drink.name, modifiers: names })
 }

@@ -2,34 +2,41 @@
  * Order state on the client: folding realtime events into orders, and what each app derives from them.
  *
  * Events may arrive twice, out of order, or after a refetch already showed their effect, so every
- * update is idempotent and never moves an order back from a final state.
+ * update is idempotent: a final state is never left, and an event older than what is known
+ * (by its `TS`) does not change the state.
  */
-import type { Order, OrderEventDetail, OrderState, RealtimeMessage } from '../api/types'
+import type { EventDetail, OrderStatus, OrderView, RealtimeMessage, Wait } from '../api/types'
 import { describeDrink } from './menu'
 
 export type OrderEventKind =
   | 'newOrder'
   | 'started'
+  | 'submitted'
+  | 'numbered'
   | 'waiting'
   | 'make'
   | 'unmake'
   | 'completed'
   | 'cancelled'
   | 'timedOut'
+  | 'rejected'
+  | 'failed'
   | 'finished'
-  | 'shopUnavailable'
   | 'config'
   | 'other'
 
-/** Maps a detail-type to what it means; the reference's per-event names are recognised too. */
+/** Maps a detail-type to what it means. */
 export function eventKind(type: string): OrderEventKind {
   switch (type) {
     case 'Validator.NewOrder':
       return 'newOrder'
     case 'OrderProcessor.WorkflowStarted':
       return 'started'
-    case 'OrderManager.WaitingCompletion':
+    case 'OrderManager.OrderSubmitted':
+      return 'submitted'
     case 'OrderProcessor.WaitingCompletion':
+      return 'numbered'
+    case 'OrderManager.WaitingCompletion':
       return 'waiting'
     case 'OrderManager.MakeOrder':
       return 'make'
@@ -41,23 +48,40 @@ export function eventKind(type: string): OrderEventKind {
       return 'cancelled'
     case 'OrderProcessor.OrderTimeOut':
       return 'timedOut'
-    case 'OrderProcessor.OrderFinished':
-    case 'OrderProcessor.orderFinished':
-      return 'finished'
     case 'OrderProcessor.ShopUnavailable':
-      return 'shopUnavailable'
+      return 'rejected'
+    case 'OrderProcessor.OrderFailed':
+      return 'failed'
+    case 'OrderProcessor.orderFinished':
+    case 'OrderProcessor.OrderFinished':
+      return 'finished'
     case 'ConfigService.ConfigChanged':
       return 'config'
   }
-  if (/^OrderManager\.Order.*-COMPLETED$/.test(type)) return 'completed'
-  if (/^OrderManager\.Order.*-CANCELLED$/.test(type)) return 'cancelled'
   return 'other'
 }
 
-const FINAL: ReadonlySet<OrderState> = new Set(['COMPLETED', 'CANCELLED', 'TIMED_OUT'])
+const TERMINAL: ReadonlySet<OrderStatus> = new Set(['completed', 'cancelled', 'timedOut', 'rejected', 'failed'])
+const STATUSES: ReadonlySet<string> = new Set(['pending', 'submitted', 'queued', 'inProgress', ...TERMINAL])
 
-export function isFinal(order: Pick<Order, 'state'>): boolean {
-  return FINAL.has(order.state)
+/** The state each kind of event implies when its detail does not say. */
+const IMPLIED: Partial<Record<OrderEventKind, OrderStatus>> = {
+  newOrder: 'pending',
+  started: 'pending',
+  submitted: 'submitted',
+  numbered: 'queued',
+  waiting: 'queued',
+  make: 'inProgress',
+  unmake: 'queued',
+  completed: 'completed',
+  cancelled: 'cancelled',
+  timedOut: 'timedOut',
+  rejected: 'rejected',
+  failed: 'failed',
+}
+
+export function isFinal(order: Pick<OrderView, 'state'>): boolean {
+  return TERMINAL.has(order.state)
 }
 
 function toNumber(v: unknown): number | undefined {
@@ -66,74 +90,61 @@ function toNumber(v: unknown): number | undefined {
   return undefined
 }
 
-function eventTime(detail: OrderEventDetail, now: number): number {
-  return toNumber(detail.time) ?? toNumber(detail.TS) ?? now
+function statusOf(detail: EventDetail, kind: OrderEventKind): OrderStatus | undefined {
+  if (typeof detail.state === 'string' && STATUSES.has(detail.state)) return detail.state as OrderStatus
+  return IMPLIED[kind]
+}
+
+function waitFromCause(cause: string | undefined): Wait {
+  return cause && /barista/i.test(cause) ? 'barista' : 'drink'
 }
 
 /**
  * Applies one realtime message to the order it concerns. Returns the updated order, or null when the
- * message is not about an order (or is about one this client cannot build from the message alone).
+ * message is not about an order.
  */
-export function applyOrderEvent(existing: Order | undefined, message: RealtimeMessage, now: number): Order | null {
+export function applyOrderEvent(existing: OrderView | undefined, message: RealtimeMessage, now: number): OrderView | null {
   const d = message.detail
   const orderId = d.orderId
-  if (!orderId) return null
   const kind = eventKind(message.type)
-  const base: Order = existing ?? {
+  if (!orderId || kind === 'config' || kind === 'other') return null
+  const at = toNumber(d.TS) ?? now
+  const base: OrderView = existing ?? {
     orderId,
     eventId: d.eventId,
     userId: d.userId ?? '',
-    state: 'CREATED',
-    createdAt: eventTime(d, now),
+    state: 'pending',
+    robot: d.robot ?? false,
+    createdAt: at,
+    updatedAt: at,
   }
-  const next: Order = { ...base }
+  const next: OrderView = { ...base }
   if (d.displayName) next.displayName = d.displayName
   if (d.userId) next.userId = d.userId
   const orderNumber = toNumber(d.orderNumber)
   if (orderNumber !== undefined) next.orderNumber = orderNumber
   if (d.drinkOrder) next.drinkOrder = d.drinkOrder
-  const final = isFinal(base)
-  switch (kind) {
-    case 'newOrder':
-    case 'started':
-    case 'waiting':
-      break
-    case 'make':
-      if (!final) {
-        next.baristaUserId = d.baristaUserId ?? ''
-        next.baristaName = d.baristaUserId ? d.baristaName : undefined
-      }
-      break
-    case 'unmake':
-      if (!final) {
-        next.baristaUserId = ''
-        next.baristaName = undefined
-      }
-      break
-    case 'completed':
-      if (!final) {
-        next.state = 'COMPLETED'
-        next.completedAt = eventTime(d, now)
-      }
-      break
-    case 'cancelled':
-      if (!final) next.state = 'CANCELLED'
-      break
-    case 'timedOut':
-      if (!final) {
-        next.state = 'TIMED_OUT'
-        next.reason = d.reason
-      }
-      break
-    default:
-      if (!existing) return null
-  }
-  next.updatedAt = eventTime(d, now)
+  if (kind === 'finished') return next
+
+  const status = statusOf(d, kind)
+  // Stale events (older than what is known) and anything after a final state change no state.
+  const stale = existing !== undefined && toNumber(d.TS) !== undefined && at < existing.updatedAt
+  if (!status || isFinal(base) || stale) return next
+
+  next.state = status
+  next.updatedAt = Math.max(base.updatedAt, at)
+  // Back in the queue means nobody is making it; otherwise the detail says who is (or made it).
+  if (status === 'queued') next.baristaUserId = undefined
+  else if (d.baristaUserId) next.baristaUserId = d.baristaUserId
+  if (d.cancelledBy) next.cancelledBy = d.cancelledBy
+  if (status === 'timedOut') next.timedOutWait = waitFromCause(d.cause)
+  if (status === 'rejected' && d.reason) next.rejectReason = d.reason
+  if (TERMINAL.has(status)) next.finishedAt = next.finishedAt ?? at
   return next
 }
 
 /** Merges a fetched order over a known one, keeping what the fetch leaves out. */
-export function mergeOrder(known: Order | undefined, fetched: Order): Order {
+export function mergeOrder(known: OrderView | undefined, fetched: OrderView): OrderView {
   if (!known) return fetched
   // A refetch can be older than an event already applied: never undo a final state with it.
   if (isFinal(known) && !isFinal(fetched)) return { ...fetched, ...known }
@@ -141,48 +152,56 @@ export function mergeOrder(known: Order | undefined, fetched: Order): Order {
 }
 
 /** Where an order stands, from the customer's point of view. */
-export type OrderPhase = 'choosing' | 'received' | 'queued' | 'making' | 'ready' | 'cancelled' | 'timedOut'
+export type OrderPhase = 'choosing' | 'received' | 'queued' | 'making' | 'ready' | 'cancelled' | 'timedOut' | 'rejected' | 'failed'
 
-export function orderPhase(order: Order): OrderPhase {
+export function orderPhase(order: OrderView): OrderPhase {
   switch (order.state) {
-    case 'COMPLETED':
+    case 'pending':
+      return 'choosing'
+    case 'submitted':
+      return 'received'
+    case 'queued':
+      return 'queued'
+    case 'inProgress':
+      return 'making'
+    case 'completed':
       return 'ready'
-    case 'CANCELLED':
-      return 'cancelled'
-    case 'TIMED_OUT':
-      return 'timedOut'
+    default:
+      return order.state
   }
-  if (!order.drinkOrder) return 'choosing'
-  if (order.orderNumber === undefined) return 'received'
-  return order.baristaUserId ? 'making' : 'queued'
 }
 
-/** Orders waiting at the bar (they have a number and nobody made them yet or they are being made). */
-export function isInProduction(order: Order): boolean {
-  return order.state === 'CREATED' && order.orderNumber !== undefined
+/** Orders at the bar: numbered and not finished. */
+export function isInProduction(order: OrderView): boolean {
+  return order.state === 'queued' || order.state === 'inProgress'
 }
 
-export function byOrderNumber(a: Order, b: Order): number {
+/** When an order finished (for "ready" lists). */
+export function finishedAt(order: OrderView): number {
+  return order.finishedAt ?? order.updatedAt ?? order.createdAt
+}
+
+export function byOrderNumber(a: OrderView, b: OrderView): number {
   return (a.orderNumber ?? Number.MAX_SAFE_INTEGER) - (b.orderNumber ?? Number.MAX_SAFE_INTEGER) || a.createdAt - b.createdAt
 }
 
 /** "#12" */
-export function orderLabel(order: Pick<Order, 'orderNumber'>): string {
+export function orderLabel(order: Pick<OrderView, 'orderNumber'>): string {
   return order.orderNumber === undefined ? '—' : `#${order.orderNumber}`
 }
 
 export interface DrinkGroup {
   key: string
   label: string
-  orders: Order[]
+  orders: OrderView[]
 }
 
 /** Groups identical drinks (same drink and options), so one barista can make them together. */
-export function groupIdenticalDrinks(orders: Order[]): DrinkGroup[] {
+export function groupIdenticalDrinks(orders: OrderView[]): DrinkGroup[] {
   const groups = new Map<string, DrinkGroup>()
   for (const order of orders) {
     const drink = order.drinkOrder
-    const key = drink ? `${drink.drink}\u0000${[...drink.modifiers].sort().join('\u0000')}` : '\u0000'
+    const key = drink ? `${drink.drinkId}\u0000${drink.modifiers.map((m) => m.option).sort().join('\u0000')}` : '\u0000'
     let group = groups.get(key)
     if (!group) {
       group = { key, label: describeDrink(drink), orders: [] }

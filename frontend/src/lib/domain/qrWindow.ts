@@ -3,9 +3,10 @@
  *
  * A code is good for one 5-minute window and a number of drinks. The panel hides it once the drinks
  * are used up and during the last seconds of the window (so nobody scans a code that dies in their
- * hand), and asks for the next code once the window has ended. Pure: time comes in as an argument.
+ * hand; the server still accepts it for a grace period), and asks for the next code once the window
+ * has ended. Pure: time comes in as an argument.
  */
-import type { QrCodeResponse } from '../api/types'
+import type { QrBucket, StoreState } from '../api/types'
 
 /** Hide the code this long before its window ends. */
 export const HIDE_BEFORE_END_MS = 15_000
@@ -18,31 +19,29 @@ export interface QrPanelState {
   phase: QrPhase
   /** Whole seconds until the code is hidden (`show`) or the next code appears (`soldOut`, `turning`). */
   secondsLeft: number
-  /** Share of the window still ahead, 0..1, for a progress ring. */
+  /** Share of the window still ahead, 0..1, for a progress bar. */
   fractionLeft: number
   /** True once the window is over: time to fetch the next code. */
   needsNextCode: boolean
 }
 
 export interface QrPanelInput {
-  qr: QrCodeResponse | null
+  bucket: QrBucket | null
   /** The server's clock: the local clock plus the measured offset. */
   now: number
-  storeOpen: boolean
-  paused: boolean
+  storeState: StoreState
 }
 
-export function qrPanelState({ qr, now, storeOpen, paused }: QrPanelInput): QrPanelState {
-  if (!storeOpen) return { phase: 'closed', secondsLeft: 0, fractionLeft: 0, needsNextCode: false }
-  if (paused) return { phase: 'paused', secondsLeft: 0, fractionLeft: 0, needsNextCode: false }
-  if (!qr) return { phase: 'loading', secondsLeft: 0, fractionLeft: 0, needsNextCode: true }
-  const msLeft = qr.windowEnds - now
-  const windowStart = qr.windowStart ?? qr.windowEnds - WINDOW_MS
-  const length = Math.max(1, qr.windowEnds - windowStart)
+export function qrPanelState({ bucket, now, storeState }: QrPanelInput): QrPanelState {
+  if (storeState === 'closed') return { phase: 'closed', secondsLeft: 0, fractionLeft: 0, needsNextCode: false }
+  if (storeState === 'paused') return { phase: 'paused', secondsLeft: 0, fractionLeft: 0, needsNextCode: false }
+  if (!bucket) return { phase: 'loading', secondsLeft: 0, fractionLeft: 0, needsNextCode: true }
+  const msLeft = bucket.endTs - now
+  const length = Math.max(1, bucket.endTs - bucket.startTs)
   const fractionLeft = clamp(msLeft / length, 0, 1)
   if (msLeft <= 0) return { phase: 'turning', secondsLeft: 0, fractionLeft: 0, needsNextCode: true }
   const secondsToEnd = Math.ceil(msLeft / 1000)
-  if (qr.remaining <= 0) return { phase: 'soldOut', secondsLeft: secondsToEnd, fractionLeft, needsNextCode: false }
+  if (bucket.availableTokens <= 0) return { phase: 'soldOut', secondsLeft: secondsToEnd, fractionLeft, needsNextCode: false }
   if (msLeft <= HIDE_BEFORE_END_MS) return { phase: 'turning', secondsLeft: secondsToEnd, fractionLeft, needsNextCode: false }
   return { phase: 'show', secondsLeft: Math.ceil((msLeft - HIDE_BEFORE_END_MS) / 1000), fractionLeft, needsNextCode: false }
 }
@@ -54,17 +53,21 @@ export function formatCountdown(seconds: number): string {
 }
 
 /** The URL a QR code carries: the order app with the event and the code. */
-export function qrUrl(qr: QrCodeResponse, orderAppUrl: string): string {
-  if (qr.url) return qr.url
+export function qrUrl(bucket: Pick<QrBucket, 'eventId' | 'code'>, orderAppUrl: string): string {
   const base = orderAppUrl.includes('?') ? orderAppUrl.slice(0, orderAppUrl.indexOf('?')) : orderAppUrl
-  const params = new URLSearchParams({ eventId: qr.eventId, token: qr.token })
+  const params = new URLSearchParams({ eventId: bucket.eventId, token: bucket.code })
   return `${base}?${params.toString()}`
 }
 
-/** Offset between the server's clock and ours, from a response that says what time it was. */
-export function clockOffset(serverTime: number | undefined, sentAt: number, receivedAt: number): number {
-  if (typeof serverTime !== 'number' || !Number.isFinite(serverTime)) return 0
-  return serverTime - (sentAt + receivedAt) / 2
+/**
+ * How far the server's clock is from ours, as far as a fresh bucket tells: the server handed out the
+ * window containing its "now", so a local clock outside `[startTs, endTs]` is off by at least the
+ * distance to it. (A development server whose clock was moved forward shows up here.)
+ */
+export function clockOffset(bucket: Pick<QrBucket, 'startTs' | 'endTs'>, receivedAt: number): number {
+  if (receivedAt < bucket.startTs) return bucket.startTs - receivedAt
+  if (receivedAt > bucket.endTs) return bucket.endTs - receivedAt
+  return 0
 }
 
 function clamp(v: number, lo: number, hi: number): number {

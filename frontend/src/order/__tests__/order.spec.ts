@@ -1,24 +1,13 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { EventConfig, Order } from '@lib/api'
+import type { OrderView } from '@lib/api'
+import { configView, orderView } from '@lib/testing/fixtures'
 import { installFakeServices, settle } from '@lib/testing/services'
 import type { FakeRoute } from '@lib/testing/fakes'
 import { scanFromUrl, useOrderStore } from '../stores/order'
 
-const CONFIG: EventConfig = {
-  eventId: 'E',
-  storeOpen: true,
-  paused: false,
-  drinksPerBarcode: 10,
-  maxOrdersInQueue: 10,
-  maxOrdersPerUser: 1,
-  menu: [
-    { drink: 'Latte', available: true, modifiers: [{ name: 'Milk', options: [{ name: 'Regular', available: true }, { name: 'Oat', available: false }] }] },
-    { drink: 'Mocha', available: false, modifiers: [] },
-  ],
-}
-
-const base: Order = { orderId: 'o1', eventId: 'E', userId: 'u1', state: 'CREATED', createdAt: 1 }
+const CONFIG = configView()
+const base: OrderView = orderView(1, { state: 'pending', orderNumber: undefined, drinkOrder: undefined, userId: 'u1' })
 
 function setup(extra: FakeRoute = () => undefined as never) {
   const services = installFakeServices(
@@ -26,9 +15,9 @@ function setup(extra: FakeRoute = () => undefined as never) {
       const custom = await extra(req)
       if (custom) return custom
       if (req.url === '/api/events/E/config') return { body: CONFIG }
-      if (req.url === '/api/myOrders') return { body: { orders: [] } }
-      if (req.url === '/api/orders/o1' && req.method === 'GET') return { body: { ...base, queuePosition: 2, estimatedWaitSeconds: 120 } }
-      if (req.url.startsWith('/api/qr-code')) return { body: { orderId: 'o1' } }
+      if (req.url === '/api/myOrders') return { body: [] }
+      if (req.url === '/api/orders/o1' && req.method === 'GET') return { body: { ...base, drinkDeadline: 301_000 } }
+      if (req.url.startsWith('/api/qr-code')) return { body: { orderId: 'o1', eventId: 'E', state: 'pending', drinkDeadline: 301_000 } }
       if (req.method === 'PUT') return { status: 204 }
       return { status: 404, body: {} }
     },
@@ -50,18 +39,20 @@ describe('useOrderStore', () => {
     await settle()
     expect(store.pendingScan).toBeNull()
     expect(sessionStorage.getItem('presso.order.pendingScan')).toBeNull()
-    expect(store.current).toMatchObject({ orderId: 'o1', queuePosition: 2 })
+    expect(store.current).toMatchObject({ orderId: 'o1', state: 'pending', drinkDeadline: 301_000 })
     expect(services.fetch.requests.filter((r) => r.method === 'POST').map((r) => r.url)).toEqual(['/api/qr-code?eventId=E&token=T1'])
     expect(await store.redeemScan()).toBeNull()
   })
 
   it.each([
-    [410, 'https://x/problems/code-expired', 'This QR code has expired'],
-    [409, 'no-tokens-remaining', 'No drinks left for this code'],
-    [503, 'queue-full', 'The queue is full right now'],
-    [409, 'store-closed', 'The coffee bar is closed'],
-  ])('explains a refused scan (%i %s)', async (status, type, title) => {
-    const { store } = setup((req) => (req.method === 'POST' ? { status, body: { type, title: 'x', status } } : (undefined as never)))
+    [400, 'invalid_code', 'This QR code has expired'],
+    [429, 'no_tokens_remaining', 'No drinks left for this code'],
+    [429, 'too_many_open_orders', 'You already have an order'],
+    [409, 'store_closed', 'The coffee bar is closed'],
+  ])('explains a refused scan (%i %s)', async (status, code, title) => {
+    const { store } = setup((req) =>
+      req.method === 'POST' ? { status, body: { type: `urn:serverlesspresso:problem:${code}`, title: 'x', status, code, detail: '' } } : (undefined as never),
+    )
     store.rememberScan({ eventId: 'E', token: 'T' })
     expect(await store.redeemScan()).toBeNull()
     expect(store.error?.title).toBe(title)
@@ -73,28 +64,30 @@ describe('useOrderStore', () => {
     store.start()
     await store.open('o1')
     await settle()
-    expect(await store.submit({ drink: 'Mocha', modifiers: {} })).toBe(false)
-    expect(await store.submit({ drink: 'Latte', modifiers: { Milk: 'Oat' } })).toBe(false)
+    expect(await store.submit({ drink: 'mocha', options: {} })).toBe(false)
+    expect(await store.submit({ drink: 'latte', options: { milk: ['oat'] } })).toBe(false)
     expect(services.fetch.requests.some((r) => r.method === 'PUT')).toBe(false)
 
-    expect(await store.submit({ drink: 'Latte', modifiers: { Milk: 'Regular' } })).toBe(true)
+    expect(await store.submit({ drink: 'latte', options: { milk: ['regular'] } })).toBe(true)
     const put = services.fetch.requests.find((r) => r.method === 'PUT')!
     expect(put.url).toBe('/api/orders/o1')
-    expect(put.body).toEqual({ drink: 'Latte', modifiers: ['Regular'] })
-    expect(store.current?.drinkOrder).toEqual({ drink: 'Latte', modifiers: ['Regular'] })
+    expect(put.body).toEqual({ drink: 'latte', modifiers: ['regular'] })
+    expect(store.current?.state).toBe('submitted')
     store.stop()
   })
 
   it('shows why the server refused a choice and reloads the menu', async () => {
     const { store, services } = setup((req) =>
-      req.method === 'PUT' ? { status: 422, body: { type: 'unavailable-drink', title: 'Unavailable', status: 422, detail: 'Latte just sold out.' } } : (undefined as never),
+      req.method === 'PUT'
+        ? { status: 422, body: { type: 'urn:serverlesspresso:problem:drink_unavailable', title: 'Unprocessable Content', status: 422, code: 'drink_unavailable', detail: 'Latte just sold out.' } }
+        : (undefined as never),
     )
     store.start()
     await store.open('o1')
     await settle()
     const configLoads = () => services.fetch.requests.filter((r) => r.url === '/api/events/E/config').length
     const before = configLoads()
-    expect(await store.submit({ drink: 'Latte', modifiers: { Milk: 'Regular' } })).toBe(false)
+    expect(await store.submit({ drink: 'latte', options: { milk: ['regular'] } })).toBe(false)
     await settle()
     expect(store.error).toMatchObject({ title: 'That choice is not available', detail: 'Latte just sold out.' })
     expect(configLoads()).toBe(before + 1)
@@ -105,11 +98,11 @@ describe('useOrderStore', () => {
     const { store } = setup()
     store.start()
     await store.open('o1')
-    store.onMessage({ type: 'OrderManager.MakeOrder', detail: { eventId: 'E', orderId: 'o1', baristaUserId: 'b', baristaName: 'Bea' } })
-    expect(store.current).toMatchObject({ baristaUserId: 'b', baristaName: 'Bea' })
-    store.onMessage({ type: 'OrderManager.OrderCompleted', detail: { eventId: 'E', orderId: 'o1' } })
-    expect(store.current?.state).toBe('COMPLETED')
-    expect(store.history[0]?.state).toBe('COMPLETED')
+    store.onMessage({ type: 'OrderManager.MakeOrder', detail: { eventId: 'E', orderId: 'o1', state: 'inProgress', baristaUserId: 'b', TS: 5000 } })
+    expect(store.current).toMatchObject({ state: 'inProgress', baristaUserId: 'b' })
+    store.onMessage({ type: 'OrderManager.OrderCompleted', detail: { eventId: 'E', orderId: 'o1', state: 'completed', TS: 6000 } })
+    expect(store.current?.state).toBe('completed')
+    expect(store.history[0]?.state).toBe('completed')
     store.stop()
   })
 
@@ -117,7 +110,7 @@ describe('useOrderStore', () => {
     const { store } = setup()
     store.start()
     await settle()
-    store.onMessage({ type: 'ConfigService.ConfigChanged', detail: { eventId: 'E', config: { ...CONFIG, storeOpen: false } } })
+    store.onMessage({ type: 'ConfigService.ConfigChanged', detail: { eventId: 'E', state: 'closed', config: configView({ storeState: 'closed', open: false }) } })
     expect(store.storeOpen).toBe(false)
     store.stop()
   })
@@ -126,7 +119,7 @@ describe('useOrderStore', () => {
     const { store, services } = setup()
     await store.open('o1')
     expect(await store.cancel()).toBe(true)
-    expect(store.current?.state).toBe('CANCELLED')
+    expect(store.current?.state).toBe('cancelled')
     expect(services.fetch.requests.find((r) => r.method === 'PUT')?.url).toBe('/api/orders/o1?action=cancel')
   })
 })

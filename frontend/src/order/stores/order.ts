@@ -7,7 +7,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
-import type { EventConfig, Order, OrderJourney, RealtimeMessage } from '@lib/api'
+import type { ConfigView, JourneyEntry, OrderView, RealtimeMessage } from '@lib/api'
 import { describeError, type ErrorMessage } from '@lib/api'
 import { applyOrderEvent, eventKind, isFinal, mergeOrder, validateChoice, type DrinkChoice } from '@lib/domain'
 import { configTopic, userTopic } from '@lib/realtime'
@@ -39,10 +39,10 @@ export const useOrderStore = defineStore('order', () => {
   const { api, realtime, eventId: defaultEventId } = services()
   const auth = useAuthStore()
 
-  const config = ref<EventConfig | null>(null)
-  const current = ref<Order | null>(null)
-  const history = ref<Order[]>([])
-  const journeys = ref<Record<string, OrderJourney>>({})
+  const config = ref<ConfigView | null>(null)
+  const current = ref<OrderView | null>(null)
+  const history = ref<OrderView[]>([])
+  const journeys = ref<Record<string, JourneyEntry[]>>({})
   const busy = ref(false)
   const error = ref<ErrorMessage | null>(null)
   const pendingScan = ref<PendingScan | null>(readPendingScan())
@@ -50,8 +50,9 @@ export const useOrderStore = defineStore('order', () => {
   let started = false
   let positionTimer: ReturnType<typeof setInterval> | null = null
 
-  const storeOpen = computed(() => config.value?.storeOpen ?? true)
-  const paused = computed(() => config.value?.paused ?? false)
+  const storeOpen = computed(() => (config.value?.storeState ?? 'open') !== 'closed')
+  const paused = computed(() => config.value?.storeState === 'paused')
+  const menu = computed(() => config.value?.menu.drinks ?? [])
   const activeOrder = computed(() => history.value.find((o) => !isFinal(o) && o.eventId === eventId.value) ?? null)
 
   function readPendingScan(): PendingScan | null {
@@ -121,7 +122,7 @@ export const useOrderStore = defineStore('order', () => {
     }
   }
 
-  function upsertHistory(order: Order) {
+  function upsertHistory(order: OrderView) {
     const rest = history.value.filter((o) => o.orderId !== order.orderId)
     history.value = [order, ...rest].sort((a, b) => b.createdAt - a.createdAt)
   }
@@ -133,14 +134,19 @@ export const useOrderStore = defineStore('order', () => {
     busy.value = true
     error.value = null
     try {
-      const { orderId } = await api.verifyQrCode(scan.eventId, scan.token)
+      const created = await api.verifyQrCode(scan.eventId, scan.token)
+      const orderId = created.orderId
       forgetScan()
+      const now = Date.now()
       current.value = {
         orderId,
-        eventId: scan.eventId,
+        eventId: created.eventId ?? scan.eventId,
         userId: auth.user?.sub ?? '',
-        state: 'CREATED',
-        createdAt: Date.now(),
+        state: created.state ?? 'pending',
+        drinkDeadline: created.drinkDeadline,
+        robot: false,
+        createdAt: now,
+        updatedAt: now,
       }
       upsertHistory(current.value)
       void loadOrder(orderId)
@@ -158,13 +164,13 @@ export const useOrderStore = defineStore('order', () => {
   async function submit(choice: DrinkChoice): Promise<boolean> {
     const order = current.value
     if (!order || !config.value) return false
-    const check = validateChoice(config.value.menu, choice)
+    const check = validateChoice(menu.value, choice)
     if (!check.ok || !check.request) return false
     busy.value = true
     error.value = null
     try {
       const updated = await api.submitDrink(order.orderId, check.request)
-      const base = { ...order, drinkOrder: { ...check.request } }
+      const base: OrderView = { ...order, state: 'submitted', submittedAt: Date.now() }
       current.value = updated && typeof updated === 'object' && 'orderId' in updated ? mergeOrder(base, updated) : base
       upsertHistory(current.value)
       void loadOrder(order.orderId)
@@ -185,8 +191,9 @@ export const useOrderStore = defineStore('order', () => {
     busy.value = true
     error.value = null
     try {
-      await api.orderAction(order.orderId, 'cancel')
-      current.value = { ...order, state: 'CANCELLED' }
+      const updated = await api.orderAction(order.orderId, 'cancel')
+      const base: OrderView = { ...order, state: 'cancelled', cancelledBy: 'customer', finishedAt: Date.now() }
+      current.value = updated && typeof updated === 'object' && 'orderId' in updated ? mergeOrder(base, updated) : base
       upsertHistory(current.value)
       return true
     } catch (e) {
@@ -198,7 +205,7 @@ export const useOrderStore = defineStore('order', () => {
     }
   }
 
-  async function loadJourney(orderId: string): Promise<OrderJourney | null> {
+  async function loadJourney(orderId: string): Promise<JourneyEntry[] | null> {
     try {
       const j = await api.journey(orderId)
       journeys.value = { ...journeys.value, [orderId]: j }
@@ -217,10 +224,7 @@ export const useOrderStore = defineStore('order', () => {
       else void loadConfig()
       return
     }
-    if (kind === 'shopUnavailable') {
-      void loadConfig()
-      return
-    }
+    if (kind === 'rejected') void loadConfig()
     const id = message.detail.orderId
     if (!id) return
     if (current.value?.orderId === id) {
@@ -253,7 +257,7 @@ export const useOrderStore = defineStore('order', () => {
     refresh()
     positionTimer = setInterval(() => {
       const o = current.value
-      if (o && !isFinal(o) && o.orderNumber !== undefined && document.visibilityState === 'visible') void loadOrder(o.orderId)
+      if (o && (o.state === 'queued' || o.state === 'inProgress') && document.visibilityState === 'visible') void loadOrder(o.orderId)
     }, POSITION_REFRESH_MS)
   }
 
@@ -296,6 +300,7 @@ export const useOrderStore = defineStore('order', () => {
     pendingScan,
     storeOpen,
     paused,
+    menu,
     activeOrder,
     rememberScan,
     forgetScan,

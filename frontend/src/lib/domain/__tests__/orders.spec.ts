@@ -1,31 +1,44 @@
 import { describe, expect, it } from 'vitest'
 import { applyOrderEvent, eventKind, formatAge, formatWait, groupIdenticalDrinks, mergeOrder, orderPhase } from '../orders'
-import type { Order, RealtimeMessage } from '../../api/types'
+import type { DrinkOrder, OrderView, RealtimeMessage } from '../../api/types'
 
 const msg = (type: string, detail: Partial<RealtimeMessage['detail']> = {}): RealtimeMessage => ({
   type,
   detail: { eventId: 'E', orderId: 'o1', ...detail },
 })
 
-const order = (over: Partial<Order> = {}): Order => ({
+const order = (over: Partial<OrderView> = {}): OrderView => ({
   orderId: 'o1',
   eventId: 'E',
   userId: 'u1',
-  state: 'CREATED',
+  state: 'pending',
+  robot: false,
   createdAt: 1000,
+  updatedAt: 1000,
   ...over,
+})
+
+const drink = (drinkId: string, ...options: string[]): DrinkOrder => ({
+  drinkId,
+  drink: drinkId[0]!.toUpperCase() + drinkId.slice(1),
+  icon: drinkId,
+  modifiers: options.map((o) => ({ modifier: 'm', option: o, name: o[0]!.toUpperCase() + o.slice(1) })),
 })
 
 describe('eventKind', () => {
   it.each([
+    ['Validator.NewOrder', 'newOrder'],
+    ['OrderManager.OrderSubmitted', 'submitted'],
+    ['OrderProcessor.WaitingCompletion', 'numbered'],
     ['OrderManager.WaitingCompletion', 'waiting'],
     ['OrderManager.MakeOrder', 'make'],
     ['OrderManager.UnmakeOrder', 'unmake'],
     ['OrderManager.OrderCompleted', 'completed'],
-    ['OrderManager.OrderNYC-COMPLETED', 'completed'],
     ['OrderManager.OrderCancelled', 'cancelled'],
-    ['OrderManager.OrderNYC-CANCELLED', 'cancelled'],
     ['OrderProcessor.OrderTimeOut', 'timedOut'],
+    ['OrderProcessor.ShopUnavailable', 'rejected'],
+    ['OrderProcessor.OrderFailed', 'failed'],
+    ['OrderProcessor.orderFinished', 'finished'],
     ['ConfigService.ConfigChanged', 'config'],
     ['Something.Else', 'other'],
   ])('%s means %s', (type, kind) => expect(eventKind(type)).toBe(kind))
@@ -35,51 +48,59 @@ describe('applyOrderEvent', () => {
   it('builds an order from WaitingCompletion with its number, drink and name', () => {
     const o = applyOrderEvent(
       undefined,
-      msg('OrderManager.WaitingCompletion', {
-        orderNumber: '12',
-        userId: 'u1',
-        displayName: 'Ana',
-        drinkOrder: { drink: 'Latte', modifiers: ['Oat'] },
-        TS: 5000,
-      }),
+      msg('OrderManager.WaitingCompletion', { state: 'queued', orderNumber: 12, userId: 'u1', displayName: 'Ana', drinkOrder: drink('latte', 'oat'), TS: 5000 }),
       9000,
     )
-    expect(o).toMatchObject({ orderId: 'o1', orderNumber: 12, displayName: 'Ana', state: 'CREATED', createdAt: 5000 })
+    expect(o).toMatchObject({ orderId: 'o1', orderNumber: 12, displayName: 'Ana', state: 'queued', createdAt: 5000 })
     expect(orderPhase(o!)).toBe('queued')
   })
 
+  it('reads an order number sent as a string', () => {
+    expect(applyOrderEvent(order(), msg('OrderProcessor.WaitingCompletion', { orderNumber: '40' }), 1)!.orderNumber).toBe(40)
+  })
+
   it('follows make, unmake and complete', () => {
-    let o: Order | null = order({ orderNumber: 3, drinkOrder: { drink: 'Latte', modifiers: [] } })
-    o = applyOrderEvent(o, msg('OrderManager.MakeOrder', { baristaUserId: 'b1', baristaName: 'Bo' }), 2000)
-    expect(o).toMatchObject({ baristaUserId: 'b1', baristaName: 'Bo' })
+    let o: OrderView | null = order({ state: 'queued', orderNumber: 3, drinkOrder: drink('latte') })
+    o = applyOrderEvent(o, msg('OrderManager.MakeOrder', { state: 'inProgress', baristaUserId: 'b1', TS: 2000 }), 2000)
+    expect(o).toMatchObject({ state: 'inProgress', baristaUserId: 'b1' })
     expect(orderPhase(o!)).toBe('making')
-    o = applyOrderEvent(o!, msg('OrderManager.MakeOrder', { baristaUserId: '' }), 2100)
-    expect(orderPhase(o!)).toBe('queued')
-    o = applyOrderEvent(o!, msg('OrderManager.MakeOrder', { baristaUserId: 'b1' }), 2200)
-    o = applyOrderEvent(o!, msg('OrderManager.UnmakeOrder'), 2300)
-    expect(o!.baristaUserId).toBe('')
-    o = applyOrderEvent(o!, msg('OrderManager.OrderCompleted', { time: 3000 }), 3100)
-    expect(o).toMatchObject({ state: 'COMPLETED', completedAt: 3000 })
+    o = applyOrderEvent(o!, msg('OrderManager.UnmakeOrder', { state: 'queued', TS: 2100 }), 2100)
+    expect(o).toMatchObject({ state: 'queued', baristaUserId: undefined })
+    o = applyOrderEvent(o!, msg('OrderManager.MakeOrder', { state: 'inProgress', baristaUserId: 'b2', TS: 2200 }), 2200)
+    o = applyOrderEvent(o!, msg('OrderManager.OrderCompleted', { state: 'completed', baristaUserId: 'b2', TS: 3000 }), 3100)
+    expect(o).toMatchObject({ state: 'completed', finishedAt: 3000, baristaUserId: 'b2' })
     expect(orderPhase(o!)).toBe('ready')
   })
 
   it('never moves an order out of a final state', () => {
-    const done = order({ state: 'CANCELLED' })
-    expect(applyOrderEvent(done, msg('OrderManager.OrderCompleted'), 1)!.state).toBe('CANCELLED')
-    expect(applyOrderEvent(done, msg('OrderManager.MakeOrder', { baristaUserId: 'b' }), 1)!.baristaUserId).toBeUndefined()
-    expect(applyOrderEvent(done, msg('OrderProcessor.OrderTimeOut'), 1)!.state).toBe('CANCELLED')
+    const done = order({ state: 'cancelled' })
+    expect(applyOrderEvent(done, msg('OrderManager.OrderCompleted', { state: 'completed' }), 1)!.state).toBe('cancelled')
+    expect(applyOrderEvent(done, msg('OrderManager.MakeOrder', { state: 'inProgress', baristaUserId: 'b' }), 1)!.baristaUserId).toBeUndefined()
+  })
+
+  it('ignores a state older than what is known', () => {
+    const o = order({ state: 'inProgress', baristaUserId: 'b', updatedAt: 5000 })
+    expect(applyOrderEvent(o, msg('OrderManager.WaitingCompletion', { state: 'queued', TS: 4000 }), 6000)!.state).toBe('inProgress')
   })
 
   it('is idempotent when an event arrives twice', () => {
-    const once = applyOrderEvent(order(), msg('OrderManager.OrderCompleted', { time: 50 }), 60)
-    const twice = applyOrderEvent(once!, msg('OrderManager.OrderCompleted', { time: 50 }), 70)
+    const once = applyOrderEvent(order({ state: 'inProgress' }), msg('OrderManager.OrderCompleted', { state: 'completed', TS: 50 }), 60)
+    const twice = applyOrderEvent(once!, msg('OrderManager.OrderCompleted', { state: 'completed', TS: 50 }), 70)
     expect(twice).toEqual(once)
   })
 
-  it('records why an order timed out', () => {
-    const o = applyOrderEvent(order(), msg('OrderProcessor.OrderTimeOut', { reason: 'customer-timeout' }), 1)
-    expect(o).toMatchObject({ state: 'TIMED_OUT', reason: 'customer-timeout' })
+  it.each([
+    ['Customer timedout', 'drink'],
+    ['Barista timedout', 'barista'],
+  ])('records which wait timed out (%s)', (cause, wait) => {
+    const o = applyOrderEvent(order(), msg('OrderProcessor.OrderTimeOut', { state: 'timedOut', cause }), 1)
+    expect(o).toMatchObject({ state: 'timedOut', timedOutWait: wait })
     expect(orderPhase(o!)).toBe('timedOut')
+  })
+
+  it('records why the shop refused an order', () => {
+    const o = applyOrderEvent(order(), msg('OrderProcessor.ShopUnavailable', { state: 'rejected', reason: 'atCapacity' }), 1)
+    expect(o).toMatchObject({ state: 'rejected', rejectReason: 'atCapacity' })
   })
 
   it('ignores messages without an order', () => {
@@ -90,29 +111,28 @@ describe('applyOrderEvent', () => {
 
 describe('order helpers', () => {
   it.each([
-    [order(), 'choosing'],
-    [order({ drinkOrder: { drink: 'Latte', modifiers: [] } }), 'received'],
-    [order({ drinkOrder: { drink: 'Latte', modifiers: [] }, orderNumber: 1 }), 'queued'],
-    [order({ drinkOrder: { drink: 'Latte', modifiers: [] }, orderNumber: 1, baristaUserId: 'b' }), 'making'],
-    [order({ state: 'COMPLETED' }), 'ready'],
-    [order({ state: 'CANCELLED' }), 'cancelled'],
-    [order({ state: 'TIMED_OUT' }), 'timedOut'],
-  ])('%# is in phase %s', (o, phase) => expect(orderPhase(o)).toBe(phase))
+    ['pending', 'choosing'],
+    ['submitted', 'received'],
+    ['queued', 'queued'],
+    ['inProgress', 'making'],
+    ['completed', 'ready'],
+    ['cancelled', 'cancelled'],
+    ['timedOut', 'timedOut'],
+    ['rejected', 'rejected'],
+    ['failed', 'failed'],
+  ] as const)('state %s is phase %s', (state, phase) => expect(orderPhase(order({ state }))).toBe(phase))
 
   it('keeps a final state an older refetch does not know yet', () => {
-    expect(mergeOrder(order({ state: 'COMPLETED' }), order({ state: 'CREATED', orderNumber: 4 }))).toMatchObject({
-      state: 'COMPLETED',
-      orderNumber: 4,
-    })
-    expect(mergeOrder(order(), order({ state: 'CANCELLED' })).state).toBe('CANCELLED')
+    expect(mergeOrder(order({ state: 'completed' }), order({ state: 'queued', orderNumber: 4 }))).toMatchObject({ state: 'completed', orderNumber: 4 })
+    expect(mergeOrder(order(), order({ state: 'cancelled' })).state).toBe('cancelled')
   })
 
   it('groups identical drinks whatever the order of their options', () => {
     const groups = groupIdenticalDrinks([
-      order({ orderId: 'a', orderNumber: 5, drinkOrder: { drink: 'Latte', modifiers: ['Oat', 'Vanilla'] } }),
-      order({ orderId: 'b', orderNumber: 2, drinkOrder: { drink: 'Americano', modifiers: [] } }),
-      order({ orderId: 'c', orderNumber: 7, drinkOrder: { drink: 'Latte', modifiers: ['Vanilla', 'Oat'] } }),
-      order({ orderId: 'd', orderNumber: 9, drinkOrder: { drink: 'Latte', modifiers: ['Regular'] } }),
+      order({ orderId: 'a', orderNumber: 5, drinkOrder: drink('latte', 'oat', 'vanilla') }),
+      order({ orderId: 'b', orderNumber: 2, drinkOrder: drink('americano') }),
+      order({ orderId: 'c', orderNumber: 7, drinkOrder: drink('latte', 'vanilla', 'oat') }),
+      order({ orderId: 'd', orderNumber: 9, drinkOrder: drink('latte', 'regular') }),
     ])
     expect(groups.map((g) => [g.label, g.orders.map((o) => o.orderId)])).toEqual([
       ['Americano', ['b']],

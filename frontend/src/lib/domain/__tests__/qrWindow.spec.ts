@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest'
 import { clockOffset, formatCountdown, qrPanelState, qrUrl, WINDOW_MS } from '../qrWindow'
-import type { QrCodeResponse } from '../../api/types'
+import type { QrBucket } from '../../api/types'
 
 const END = 1_700_000_099_999
-const qr = (over: Partial<QrCodeResponse> = {}): QrCodeResponse => ({
+const bucket = (over: Partial<QrBucket> = {}): QrBucket => ({
   eventId: 'E',
-  token: 'AbC123',
-  windowStart: END - WINDOW_MS + 1,
-  windowEnds: END,
-  remaining: 10,
+  windowId: 5_666_667,
+  code: 'AbC123',
+  startTs: END - WINDOW_MS + 1,
+  endTs: END,
+  validUntil: END + 15_000,
+  availableTokens: 10,
+  tokensPerWindow: 10,
+  createdAt: END - WINDOW_MS + 1,
   ...over,
 })
-const open = { storeOpen: true, paused: false }
 
 describe('qrPanelState', () => {
   it.each([
@@ -26,26 +29,25 @@ describe('qrPanelState', () => {
     [-5_000, 3, 'turning', 0],
     [120_000, 0, 'soldOut', 120],
     [5_000, 0, 'soldOut', 5],
-  ])('%i ms before the end with %i drinks left is %s (%i s)', (msLeft, remaining, phase, seconds) => {
-    const state = qrPanelState({ qr: qr({ remaining }), now: END - msLeft, ...open })
+  ])('%i ms before the end with %i drinks left is %s (%i s)', (msLeft, availableTokens, phase, seconds) => {
+    const state = qrPanelState({ bucket: bucket({ availableTokens }), now: END - msLeft, storeState: 'open' })
     expect(state.phase).toBe(phase)
     expect(state.secondsLeft).toBe(seconds)
   })
 
   it('asks for the next code only once the window is over', () => {
-    expect(qrPanelState({ qr: qr(), now: END - 1, ...open }).needsNextCode).toBe(false)
-    expect(qrPanelState({ qr: qr(), now: END, ...open }).needsNextCode).toBe(true)
-    expect(qrPanelState({ qr: null, now: END, ...open })).toMatchObject({ phase: 'loading', needsNextCode: true })
+    expect(qrPanelState({ bucket: bucket(), now: END - 1, storeState: 'open' }).needsNextCode).toBe(false)
+    expect(qrPanelState({ bucket: bucket(), now: END, storeState: 'open' }).needsNextCode).toBe(true)
+    expect(qrPanelState({ bucket: null, now: END, storeState: 'open' })).toMatchObject({ phase: 'loading', needsNextCode: true })
   })
 
   it('shows the store as closed or paused before anything else', () => {
-    expect(qrPanelState({ qr: qr(), now: END - 60_000, storeOpen: false, paused: false }).phase).toBe('closed')
-    expect(qrPanelState({ qr: qr(), now: END - 60_000, storeOpen: true, paused: true }).phase).toBe('paused')
+    expect(qrPanelState({ bucket: bucket(), now: END - 60_000, storeState: 'closed' }).phase).toBe('closed')
+    expect(qrPanelState({ bucket: bucket(), now: END - 60_000, storeState: 'paused' }).phase).toBe('paused')
   })
 
   it('reports the share of the window still ahead', () => {
-    expect(qrPanelState({ qr: qr(), now: END - WINDOW_MS / 2, ...open }).fractionLeft).toBeCloseTo(0.5, 3)
-    expect(qrPanelState({ qr: qr({ windowStart: undefined }), now: END - WINDOW_MS / 4, ...open }).fractionLeft).toBeCloseTo(0.25, 3)
+    expect(qrPanelState({ bucket: bucket(), now: END - WINDOW_MS / 2, storeState: 'open' }).fractionLeft).toBeCloseTo(0.5, 3)
   })
 })
 
@@ -59,14 +61,15 @@ describe('QR helpers', () => {
   ])('formats %i s as %s', (s, text) => expect(formatCountdown(s)).toBe(text))
 
   it('builds the order URL from the event and the code, escaping both', () => {
-    expect(qrUrl(qr({ eventId: 're:Invent 26', token: 'a+b' }), 'http://192.168.1.5:8080/order/')).toBe(
+    expect(qrUrl({ eventId: 're:Invent 26', code: 'a+b' }, 'http://192.168.1.5:8080/order/')).toBe(
       'http://192.168.1.5:8080/order/?eventId=re%3AInvent+26&token=a%2Bb',
     )
-    expect(qrUrl(qr({ url: 'https://x/order/?eventId=E&token=T' }), 'ignored')).toBe('https://x/order/?eventId=E&token=T')
+    expect(qrUrl({ eventId: 'E', code: 'T' }, 'http://x/order/?stale=1')).toBe('http://x/order/?eventId=E&token=T')
   })
 
-  it('measures the server clock offset from the round trip midpoint', () => {
-    expect(clockOffset(10_500, 1_000, 2_000)).toBe(9_000)
-    expect(clockOffset(undefined, 1_000, 2_000)).toBe(0)
+  it("measures how far the server's clock is from ours by the window it handed out", () => {
+    expect(clockOffset({ startTs: 1000, endTs: 2000 }, 1500)).toBe(0)
+    expect(clockOffset({ startTs: 1000, endTs: 2000 }, 400)).toBe(600)
+    expect(clockOffset({ startTs: 1000, endTs: 2000 }, 2600)).toBe(-600)
   })
 })
