@@ -1,6 +1,7 @@
 //! Pools, clients, groups and users as an administrator manages them: `CreateUserPool`,
 //! `DescribeUserPool`, `ListUserPools`, `CreateUserPoolClient`, `DescribeUserPoolClient`,
-//! `CreateGroup`, `GetGroup`, `ListGroups`, `AdminCreateUser`, `AdminSetUserPassword`,
+//! `ListUserPoolClients`, `CreateGroup`, `GetGroup`, `DeleteGroup`, `ListGroups`,
+//! `AdminCreateUser`, `AdminDisableUser`, `AdminEnableUser`, `AdminSetUserPassword`,
 //! `AdminGetUser`, `AdminAddUserToGroup`, `AdminRemoveUserFromGroup`,
 //! `AdminListGroupsForUser`, `ListUsers`, `AdminDeleteUser`.
 
@@ -208,6 +209,26 @@ pub(crate) fn create_user_pool_client(cx: &mut Cx<'_, '_>, body: &Value) -> Resu
     Ok(json!({ "UserPoolClient": client_json(&client) }))
 }
 
+pub(crate) fn list_user_pool_clients(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
+    let pool = cx.pool(req_str(body, "UserPoolId")?)?;
+    let clients = store::client_list(cx.tx, &pool.id)?;
+    let (page, next) = paginate(
+        clients,
+        opt_i64(body, "MaxResults"),
+        60,
+        opt_str(body, "NextToken"),
+    )?;
+    let items: Vec<Value> = page
+        .iter()
+        .map(|c| json!({ "ClientId": c.id, "UserPoolId": c.pool_id, "ClientName": c.name }))
+        .collect();
+    let mut out = json!({ "UserPoolClients": items });
+    if let Some(n) = next {
+        out["NextToken"] = json!(n);
+    }
+    Ok(out)
+}
+
 pub(crate) fn describe_user_pool_client(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
     let (client, _) = cx.pool_client(req_str(body, "UserPoolId")?, req_str(body, "ClientId")?)?;
     Ok(json!({ "UserPoolClient": client_json(&client) }))
@@ -275,6 +296,14 @@ pub(crate) fn get_group(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
     let group = store::group_get(cx.tx, &pool.id, req_str(body, "GroupName")?)?
         .ok_or_else(group_not_found)?;
     Ok(json!({ "Group": group_json(&group) }))
+}
+
+pub(crate) fn delete_group(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
+    let pool = cx.pool(req_str(body, "UserPoolId")?)?;
+    let name = req_str(body, "GroupName")?;
+    store::group_get(cx.tx, &pool.id, name)?.ok_or_else(group_not_found)?;
+    store::group_delete(cx.tx, &pool.id, name)?;
+    Ok(json!({}))
 }
 
 pub(crate) fn list_groups(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
@@ -442,6 +471,23 @@ pub(crate) fn admin_delete_user(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Val
     let user = cx.user(&pool, req_str(body, "Username")?)?;
     store::user_delete(cx.tx, &pool.id, &user.username)?;
     Ok(json!({}))
+}
+
+fn set_enabled(cx: &mut Cx<'_, '_>, body: &Value, enabled: bool) -> Result<Value> {
+    let pool = cx.pool(req_str(body, "UserPoolId")?)?;
+    let mut user = cx.user(&pool, req_str(body, "Username")?)?;
+    user.enabled = enabled;
+    user.modified = cx.now;
+    store::user_put(cx.tx, &user)?;
+    Ok(json!({}))
+}
+
+pub(crate) fn admin_disable_user(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
+    set_enabled(cx, body, false)
+}
+
+pub(crate) fn admin_enable_user(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
+    set_enabled(cx, body, true)
 }
 
 pub(crate) fn admin_add_user_to_group(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {

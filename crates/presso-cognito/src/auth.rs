@@ -1,6 +1,8 @@
 //! Sign-up and sign-in: `SignUp`, `ConfirmSignUp`, `ResendConfirmationCode`, `InitiateAuth`,
 //! `AdminInitiateAuth`, `RespondToAuthChallenge`, `AdminRespondToAuthChallenge`, `GetUser`,
-//! `RevokeToken`.
+//! `RevokeToken`, `GlobalSignOut`, `AdminUserGlobalSignOut`. Signing out or revoking a refresh
+//! token also ends the access tokens of that sign-in for the Cognito API (`GetUser`), as at AWS;
+//! JWT verification by other services stays stateless, as it is at AWS.
 //!
 //! Limits, as AWS documents them: a sign-up code lives 24 hours and allows 5 wrong tries, then
 //! `LimitExceededException` for 15 minutes; an `EMAIL_OTP` session lives the client's
@@ -48,7 +50,7 @@ fn invalid_session() -> CognitoError {
 // ----- sign-up -----
 
 pub(crate) fn sign_up(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
-    let (client, pool) = cx.client(req_str(body, "ClientId")?)?;
+    let (_client, pool) = cx.client(req_str(body, "ClientId")?)?;
     let given = req_str(body, "Username")?;
     let password = opt_str(body, "Password");
     let mut attrs = attribute_list(body, "UserAttributes")?;
@@ -130,7 +132,6 @@ pub(crate) fn sign_up(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
     }
     // ConfirmSignUp hands out the session that signs in; this one only mirrors AWS's shape.
     out.insert("Session".into(), json!(ids::opaque(96)));
-    let _ = client;
     Ok(Value::Object(out))
 }
 
@@ -733,17 +734,7 @@ fn refresh(cx: &mut Cx<'_, '_>, caller: &Caller<'_>, params: &Map<String, Value>
 
 pub(crate) fn get_user(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
     let token = req_str(body, "AccessToken")?;
-    let claims = tokens::verify(cx.key, token, cx.now)?;
-    if claims.token_use != TokenUse::Access {
-        return Err(CognitoError::not_authorized("Invalid Access Token"));
-    }
-    let pool = store::pool_get(cx.tx, &claims.user_pool_id)?
-        .ok_or_else(|| CognitoError::not_authorized("Invalid Access Token"))?;
-    let user = store::user_by_username(cx.tx, &pool.id, &claims.username)?
-        .ok_or_else(CognitoError::user_not_found)?;
-    if !user.enabled {
-        return Err(CognitoError::not_authorized("User is disabled."));
-    }
+    let user = access_token_user(cx, token)?;
     Ok(json!({
         "Username": user.username,
         "UserAttributes": crate::admin::attributes_json(&user, None),
@@ -763,5 +754,45 @@ pub(crate) fn revoke_token(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
         }
         store::refresh_delete(cx.tx, token)?;
     }
+    Ok(json!({}))
+}
+
+/// The owner of a live access token: signed by us, unexpired, of an existing pool, its sign-in
+/// not revoked, the user present and enabled.
+fn access_token_user(cx: &Cx<'_, '_>, token: &str) -> Result<UserRow> {
+    let claims = tokens::verify(cx.key, token, cx.now)?;
+    if claims.token_use != TokenUse::Access {
+        return Err(CognitoError::not_authorized("Invalid Access Token"));
+    }
+    let pool = store::pool_get(cx.tx, &claims.user_pool_id)?
+        .ok_or_else(|| CognitoError::not_authorized("Invalid Access Token"))?;
+    let user = store::user_by_username(cx.tx, &pool.id, &claims.username)?
+        .ok_or_else(CognitoError::user_not_found)?;
+    let origin = claims
+        .raw
+        .get("origin_jti")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !store::sign_in_is_live(cx.tx, origin, cx.now)? {
+        return Err(CognitoError::not_authorized(
+            "Access Token has been revoked",
+        ));
+    }
+    if !user.enabled {
+        return Err(CognitoError::not_authorized("User is disabled."));
+    }
+    Ok(user)
+}
+
+pub(crate) fn global_sign_out(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
+    let user = access_token_user(cx, req_str(body, "AccessToken")?)?;
+    store::refresh_delete_for_user(cx.tx, &user.pool_id, &user.username)?;
+    Ok(json!({}))
+}
+
+pub(crate) fn admin_user_global_sign_out(cx: &mut Cx<'_, '_>, body: &Value) -> Result<Value> {
+    let pool = cx.pool(req_str(body, "UserPoolId")?)?;
+    let user = cx.user(&pool, req_str(body, "Username")?)?;
+    store::refresh_delete_for_user(cx.tx, &pool.id, &user.username)?;
     Ok(json!({}))
 }

@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS refresh_tokens (
   auth_time INTEGER NOT NULL, origin_jti TEXT NOT NULL, event_id TEXT NOT NULL,
   expires INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS refresh_by_user ON refresh_tokens (pool_id, username);
+CREATE INDEX IF NOT EXISTS refresh_by_origin ON refresh_tokens (origin_jti);
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, pool_id TEXT NOT NULL, to_addr TEXT NOT NULL,
   code TEXT NOT NULL, purpose TEXT NOT NULL, sent_at INTEGER NOT NULL);
@@ -178,6 +179,25 @@ pub(crate) fn client_get(tx: &Transaction<'_>, id: &str) -> Result<Option<Client
         .optional()?)
 }
 
+pub(crate) fn client_list(tx: &Transaction<'_>, pool_id: &str) -> Result<Vec<ClientRow>> {
+    let mut stmt = tx.prepare(
+        "SELECT id, pool_id, name, config, created, modified FROM clients WHERE pool_id = ?1
+         ORDER BY created, id",
+    )?;
+    let rows = stmt.query_map([pool_id], |r| {
+        let config: String = r.get(3)?;
+        Ok(ClientRow {
+            id: r.get(0)?,
+            pool_id: r.get(1)?,
+            name: r.get(2)?,
+            config: parse_object(&config),
+            created: r.get(4)?,
+            modified: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 pub(crate) fn client_put(tx: &Transaction<'_>, c: &ClientRow) -> Result<()> {
     tx.execute(
         "INSERT INTO clients (id, pool_id, name, config, created, modified)
@@ -253,6 +273,18 @@ pub(crate) fn group_put(tx: &Transaction<'_>, g: &GroupRow) -> Result<()> {
             g.created,
             g.modified
         ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn group_delete(tx: &Transaction<'_>, pool_id: &str, name: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM groups WHERE pool_id = ?1 AND name = ?2",
+        [pool_id, name],
+    )?;
+    tx.execute(
+        "DELETE FROM memberships WHERE pool_id = ?1 AND group_name = ?2",
+        [pool_id, name],
     )?;
     Ok(())
 }
@@ -637,6 +669,31 @@ pub(crate) fn refresh_put(tx: &Transaction<'_>, t: &RefreshRow) -> Result<()> {
             t.event_id,
             t.expires
         ],
+    )?;
+    Ok(())
+}
+
+/// Whether the sign-in that issued tokens with this `origin_jti` is still live (not signed out,
+/// revoked or deleted). Access tokens die with their sign-in, as at AWS.
+pub(crate) fn sign_in_is_live(tx: &Transaction<'_>, origin_jti: &str, now: i64) -> Result<bool> {
+    let found: Option<i64> = tx
+        .query_row(
+            "SELECT 1 FROM refresh_tokens WHERE origin_jti = ?1 AND expires > ?2 LIMIT 1",
+            params![origin_jti, now],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
+pub(crate) fn refresh_delete_for_user(
+    tx: &Transaction<'_>,
+    pool_id: &str,
+    username: &str,
+) -> Result<()> {
+    tx.execute(
+        "DELETE FROM refresh_tokens WHERE pool_id = ?1 AND username = ?2",
+        [pool_id, username],
     )?;
     Ok(())
 }

@@ -383,3 +383,65 @@ fn every_code_lands_in_the_outbox_and_the_sink() {
     );
     assert!(idp.outbox_latest("nobody@example.com").unwrap().is_none());
 }
+
+#[test]
+fn every_listed_operation_is_answered() {
+    let env = env();
+    let wrong_types = json!({
+        "ClientId": 7, "UserPoolId": [], "Username": {}, "AuthFlow": true, "AuthParameters": "x",
+        "ChallengeResponses": 1, "Session": 2, "AccessToken": null, "UserAttributes": "email",
+        "MaxResults": "ten", "Limit": -1, "GroupName": 3.5, "Filter": "=", "Password": 12345678
+    });
+    let bodies = [
+        json!({}),
+        json!(null),
+        json!([1, 2]),
+        json!("text"),
+        wrong_types,
+    ];
+    for op in presso_cognito::OPERATIONS {
+        // Malformed bodies are wrong for every operation, but they must be refused as bad
+        // requests, never as an unknown operation, an internal error or a panic.
+        for body in &bodies {
+            if let Err(e) = env.idp.call(op, body.clone()) {
+                let t = type_of(&e);
+                assert!(
+                    t != "UnknownOperationException" && t != "InternalErrorException",
+                    "{op} with {body}: {e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn clients_are_listed_and_groups_deleted() {
+    let env = env();
+    let r = env.call(
+        "ListUserPoolClients",
+        json!({ "UserPoolId": env.pool_id, "MaxResults": 10 }),
+    );
+    assert_eq!(
+        r["UserPoolClients"],
+        json!([{ "ClientId": env.client_id, "UserPoolId": env.pool_id, "ClientName": "web" }])
+    );
+    env.signed_up(EMAIL);
+    env.call(
+        "AdminAddUserToGroup",
+        json!({ "UserPoolId": env.pool_id, "Username": EMAIL, "GroupName": "admin" }),
+    );
+    env.call(
+        "DeleteGroup",
+        json!({ "UserPoolId": env.pool_id, "GroupName": "admin" }),
+    );
+    let mine = env.call(
+        "AdminListGroupsForUser",
+        json!({ "UserPoolId": env.pool_id, "Username": EMAIL }),
+    );
+    assert_eq!(mine["Groups"], json!([]));
+    let e = env.fail(
+        "DeleteGroup",
+        json!({ "UserPoolId": env.pool_id, "GroupName": "admin" }),
+    );
+    assert_eq!(type_of(&e), "ResourceNotFoundException");
+}

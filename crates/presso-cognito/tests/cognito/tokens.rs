@@ -329,3 +329,67 @@ fn revoke_token_ends_a_refresh_token() {
     );
     assert_eq!(type_of(&e), "NotAuthorizedException");
 }
+
+#[test]
+fn signing_out_everywhere_ends_refresh_and_access_tokens() {
+    let env = env();
+    env.signed_up(EMAIL);
+    let first = env.sign_in(EMAIL);
+    let second = env.sign_in(EMAIL);
+    env.call(
+        "GlobalSignOut",
+        json!({ "AccessToken": first["AccessToken"] }),
+    );
+    for tokens in [&first, &second] {
+        let e = env.fail("GetUser", json!({ "AccessToken": tokens["AccessToken"] }));
+        assert_eq!(e.message(), "Access Token has been revoked");
+        let e = env.fail(
+            "InitiateAuth",
+            json!({ "AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": env.client_id,
+                    "AuthParameters": { "REFRESH_TOKEN": tokens["RefreshToken"] } }),
+        );
+        assert_eq!(type_of(&e), "NotAuthorizedException");
+    }
+    // A new sign-in works; the admin variant ends it too.
+    let third = env.sign_in(EMAIL);
+    env.call("GetUser", json!({ "AccessToken": third["AccessToken"] }));
+    env.call(
+        "AdminUserGlobalSignOut",
+        json!({ "UserPoolId": env.pool_id, "Username": EMAIL }),
+    );
+    let e = env.fail("GetUser", json!({ "AccessToken": third["AccessToken"] }));
+    assert_eq!(type_of(&e), "NotAuthorizedException");
+}
+
+#[test]
+fn a_disabled_user_cannot_sign_in_or_refresh_until_enabled() {
+    let env = env();
+    env.signed_up(EMAIL);
+    let tokens = env.sign_in(EMAIL);
+    env.call(
+        "AdminDisableUser",
+        json!({ "UserPoolId": env.pool_id, "Username": EMAIL }),
+    );
+    let e = env.fail(
+        "InitiateAuth",
+        json!({ "AuthFlow": "USER_AUTH", "ClientId": env.client_id,
+                "AuthParameters": { "USERNAME": EMAIL, "PREFERRED_CHALLENGE": "EMAIL_OTP" } }),
+    );
+    assert_eq!(e.message(), "User is disabled.");
+    let e = env.fail(
+        "InitiateAuth",
+        json!({ "AuthFlow": "REFRESH_TOKEN_AUTH", "ClientId": env.client_id,
+                "AuthParameters": { "REFRESH_TOKEN": tokens["RefreshToken"] } }),
+    );
+    assert_eq!(type_of(&e), "NotAuthorizedException");
+    let got = env.call(
+        "AdminGetUser",
+        json!({ "UserPoolId": env.pool_id, "Username": EMAIL }),
+    );
+    assert_eq!(got["Enabled"], false);
+    env.call(
+        "AdminEnableUser",
+        json!({ "UserPoolId": env.pool_id, "Username": EMAIL }),
+    );
+    env.sign_in(EMAIL);
+}
