@@ -310,6 +310,7 @@ export const useOrderStore = defineStore('order', () => {
     open,
     loadJourney,
     loadHistory,
+    loadConfig,
     onMessage,
     start,
     stop,

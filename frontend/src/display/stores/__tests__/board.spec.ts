@@ -2,7 +2,7 @@ import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { configView, orderView } from '@lib/testing/fixtures'
 import { installFakeServices } from '@lib/testing/services'
-import { useBoardStore } from '../stores/board'
+import { useBoardStore } from '../board'
 
 const START = Date.UTC(2026, 10, 23, 20, 0, 0)
 const order = (n: number, over: Parameters<typeof orderView>[1] = {}) =>

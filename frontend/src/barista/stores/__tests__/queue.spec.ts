@@ -4,7 +4,7 @@ import type { OrderView } from '@lib/api'
 import { configView, drinkOrder, orderView as order } from '@lib/testing/fixtures'
 import { installFakeServices } from '@lib/testing/services'
 import type { RecordedRequest } from '@lib/testing/fakes'
-import { useQueueStore } from '../stores/queue'
+import { useQueueStore } from '../queue'
 
 vi.mock('@lib/ui/chime', () => ({ playChime: vi.fn(), unlockChime: vi.fn() }))
 import { playChime } from '@lib/ui/chime'

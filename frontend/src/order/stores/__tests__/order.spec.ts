@@ -4,7 +4,7 @@ import type { OrderView } from '@lib/api'
 import { configView, orderView } from '@lib/testing/fixtures'
 import { installFakeServices, settle } from '@lib/testing/services'
 import type { FakeRoute } from '@lib/testing/fakes'
-import { scanFromUrl, useOrderStore } from '../stores/order'
+import { scanFromUrl, useOrderStore } from '../order'
 
 const CONFIG = configView()
 const base: OrderView = orderView(1, { state: 'pending', orderNumber: undefined, drinkOrder: undefined, userId: 'u1' })
