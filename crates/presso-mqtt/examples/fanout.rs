@@ -348,6 +348,16 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&last_per_message, 99.0)),
         ms(percentile(&last_per_message, 100.0))
     );
+    // The subscribers share the cores with everything else running: say how busy they were.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!(
+            "load average (1/5/15 min): {}",
+            load.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
     println!(
         "publish() call       p50 {:7.3} ms  p99 {:7.3} ms",
         ms(percentile(&publish_calls, 50.0)),
