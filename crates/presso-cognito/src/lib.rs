@@ -2,7 +2,7 @@
 //! apps, tools and tests use, with AWS's request and response shapes and error types.
 //!
 //! The host (presso-local) routes `AWSCognitoIdentityProviderService.<Op>` JSON 1.1 requests
-//! to [`IdentityProvider::call`], serves [`IdentityProvider::pool_jwks`] at
+//! to [`IdentityProvider::handle`] (or [`IdentityProvider::call`]), serves [`IdentityProvider::pool_jwks`] at
 //! `/<poolId>/.well-known/jwks.json` and the dev outbox at `/_presso/outbox`, and checks bearer
 //! tokens with [`IdentityProvider::verify`]. Template loading uses the `ensure_*` methods.
 //!
@@ -43,6 +43,7 @@ pub use ids::{derive_client_id, derive_pool_id};
 pub use keys::{KeyError, SigningKey};
 pub use outbox::{CodeMessage, CodePurpose, CodeSink, LogSink};
 pub use service::{
-    ClientSpec, IdentityProvider, OPERATIONS, OpenError, Options, PoolSpec, Storage, UserSpec,
+    CONTENT_TYPE, ClientSpec, IdentityProvider, OPERATIONS, OpenError, Options, PoolSpec, Storage,
+    TARGET_PREFIX, UserSpec,
 };
 pub use tokens::{Claims, TokenUse};

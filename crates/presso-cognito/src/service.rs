@@ -136,6 +136,12 @@ impl std::fmt::Debug for IdentityProvider {
     }
 }
 
+/// The `X-Amz-Target` prefix of this service (JSON 1.1).
+pub const TARGET_PREFIX: &str = "AWSCognitoIdentityProviderService.";
+
+/// The content type of requests and responses.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+
 /// Every operation [`IdentityProvider::call`] answers.
 pub const OPERATIONS: &[&str] = &[
     "AdminAddUserToGroup",
@@ -311,6 +317,39 @@ impl IdentityProvider {
         result
     }
 
+    /// The whole JSON 1.1 exchange for a host: `target` is the `X-Amz-Target` header, `body`
+    /// the raw request body. Returns the HTTP status and the JSON to send with
+    /// [`CONTENT_TYPE`] (on errors `{"__type", "message"}`; AWS also sets the
+    /// `x-amzn-ErrorType` header to the `__type`).
+    pub fn handle(&self, target: &str, body: &[u8]) -> (u16, Value) {
+        let outcome = match target.strip_prefix(TARGET_PREFIX) {
+            None => Err(CognitoError::new(
+                ErrorType::UnknownOperationException,
+                format!(
+                    "{target} is not an operation of {}",
+                    TARGET_PREFIX.trim_end_matches('.')
+                ),
+            )),
+            Some(op) => {
+                let parsed = if body.iter().all(u8::is_ascii_whitespace) {
+                    Ok(json!({}))
+                } else {
+                    serde_json::from_slice::<Value>(body).map_err(|e| {
+                        CognitoError::new(
+                            ErrorType::SerializationException,
+                            format!("The request body is not JSON: {e}"),
+                        )
+                    })
+                };
+                parsed.and_then(|v| self.call(op, v))
+            }
+        };
+        match outcome {
+            Ok(v) => (200, v),
+            Err(e) => (e.http_status(), e.to_json()),
+        }
+    }
+
     // ----- template loading -----
 
     /// Makes sure the pool exists with these settings; returns its id. Users, groups and
@@ -432,5 +471,82 @@ impl IdentityProvider {
 
     pub fn now_millis(&self) -> i64 {
         self.clock.now_millis()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_identity_provider_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<IdentityProvider>();
+    }
+
+    #[test]
+    fn the_host_exchange_answers_json_errors_with_aws_types() {
+        let idp = IdentityProvider::open(
+            Storage::InMemory,
+            Options {
+                signing_key: Some(test_key()),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let cases: [(&str, &[u8], u16, &str); 4] = [
+            (
+                "AWSCognitoIdentityProviderService.ListUserPools",
+                b"{\"MaxResults\": 5}",
+                200,
+                "",
+            ),
+            (
+                "AWSCognitoIdentityProviderService.ListUserPools",
+                b"{not json",
+                400,
+                "SerializationException",
+            ),
+            (
+                "AWSCognitoIdentityProviderService.Nope",
+                b"{}",
+                400,
+                "UnknownOperationException",
+            ),
+            (
+                "DynamoDB_20120810.ListTables",
+                b"{}",
+                400,
+                "UnknownOperationException",
+            ),
+        ];
+        for (target, body, status, error) in cases {
+            let (got_status, json) = idp.handle(target, body);
+            assert_eq!(got_status, status, "{target}");
+            if error.is_empty() {
+                assert_eq!(json["UserPools"], json!([]));
+            } else {
+                assert_eq!(json["__type"], error, "{target}");
+            }
+        }
+    }
+
+    /// Unit tests only need some key; a small one keeps debug builds quick.
+    fn test_key() -> SigningKey {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        static KEY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        let der = KEY.get_or_init(|| {
+            let key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+            key.to_pkcs1_der().unwrap().as_bytes().to_vec()
+        });
+        SigningKey::from_pkcs1_der(der).unwrap()
+    }
+
+    #[test]
+    fn every_listed_operation_is_named_once_and_in_order() {
+        let mut sorted = OPERATIONS.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, OPERATIONS);
     }
 }
