@@ -408,6 +408,7 @@ try {
     await page.getByLabel('Group identical drinks').check()
     await page.getByText(/3 ×\s+Latte · Oat · Vanilla/).waitFor()
     await shot(page, 'barista-grouped')
+    await axe(page, 'barista grouped')
     await page.getByRole('link', { name: 'Menu' }).click()
     await expectText(page, 'Switch off what has run out')
     await shot(page, 'barista-menu')
@@ -467,6 +468,7 @@ try {
     await page.goto(`${origin}/order/?eventId=default&token=expired`)
     await expectText(page, 'This QR code has expired')
     await shot(page, 'order-expired')
+    await axe(page, 'order expired code')
     await page.context().close()
   })
 

@@ -69,6 +69,8 @@ export const useQueueStore = defineStore('queue', () => {
   const grouped = ref(false)
   const now = ref(Date.now())
   const loaded = ref(false)
+  /** The latest arrival, in words, for screen readers (announced politely). */
+  const announcement = ref('')
   let started = false
   let timer: ReturnType<typeof setInterval> | null = null
 
@@ -143,7 +145,10 @@ export const useQueueStore = defineStore('queue', () => {
     if (!updated) return
     orders.value = { ...orders.value, [id]: updated }
     const arrived = isInProduction(updated) && !(before && isInProduction(before))
-    if (arrived && soundOn.value) playChime()
+    if (arrived) {
+      announcement.value = `New order ${orderLabel(updated)} for ${updated.displayName || 'a guest'}: ${updated.drinkOrder?.drink ?? 'a drink'}`
+      if (soundOn.value) playChime()
+    }
   }
 
   /** One tap: the action shows at once and is sent after the undo window. */
@@ -236,6 +241,7 @@ export const useQueueStore = defineStore('queue', () => {
     grouped,
     now,
     loaded,
+    announcement,
     me,
     newOrders,
     inProgress,

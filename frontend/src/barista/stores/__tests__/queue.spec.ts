@@ -109,6 +109,7 @@ describe('useQueueStore', () => {
     queue.onMessage(msg)
     expect(numbers(queue.newOrders)).toEqual([2, 3, 5, 9])
     expect(playChime).toHaveBeenCalledTimes(1)
+    expect(queue.announcement).toBe('New order #9 for a guest: Latte')
     queue.soundOn = false
     queue.onMessage({ ...msg, detail: { ...msg.detail, orderId: 'o10', orderNumber: 10 } })
     expect(playChime).toHaveBeenCalledTimes(1)
