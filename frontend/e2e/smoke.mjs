@@ -141,7 +141,7 @@ const json = (route, body, status = 200) =>
   route.fulfill({ status, contentType: status >= 400 ? 'application/problem+json' : 'application/json', body: JSON.stringify(body) })
 
 async function fakeBackend(page, origin, state = {}) {
-  const customerOrder = state.customerOrder ?? null
+  let customerOrder = state.customerOrder ?? null
   const eventConfig = configView(state.storeState ?? 'open')
   await page.route('**/config.json', (r) => json(r, runtimeConfig(origin)))
   await page.route('**/cognito', (route) => {
@@ -171,6 +171,17 @@ async function fakeBackend(page, origin, state = {}) {
       return json(route, lists[url.searchParams.get('state')] ?? [])
     }
     if (path === '/api/myOrders') return json(route, customerOrder ? [customerOrder, { ...order(9), state: 'completed', userId: 'customer-1', createdAt: NOW - 86_400_000 }] : [])
+    if (path === '/api/orders/order-new' && method === 'PUT' && !url.searchParams.has('action')) {
+      const body = route.request().postDataJSON()
+      const drink = MENU.drinks.find((d) => d.id === body.drink)
+      const options = drink.modifiers.flatMap((m) => m.options.filter((o) => body.modifiers.includes(o.id)).map((o) => ({ modifier: m.id, option: o.id, name: o.name })))
+      customerOrder = {
+        orderId: 'order-new', eventId: 'default', userId: 'customer-1', displayName: 'Ana', state: 'submitted', robot: false,
+        drinkOrder: { drinkId: drink.id, drink: drink.name, icon: drink.icon, modifiers: options },
+        createdAt: NOW - 20_000, updatedAt: Date.now(), submittedAt: Date.now(),
+      }
+      return json(route, customerOrder)
+    }
     if (path === '/api/orders/order-new' && method === 'GET') {
       return json(route, customerOrder ?? { orderId: 'order-new', eventId: 'default', userId: 'customer-1', state: 'pending', robot: false, createdAt: NOW - 20_000, updatedAt: NOW - 20_000, drinkDeadline: NOW + 280_000 })
     }
@@ -459,6 +470,12 @@ try {
     await expectText(page, 'Latte · Oat · Vanilla')
     await shot(page, 'order-menu')
     await axe(page, 'order menu')
+    const submitted = page.waitForRequest((r) => r.method() === 'PUT' && r.url().endsWith('/api/orders/order-new'))
+    await page.getByRole('button', { name: 'Place order' }).click()
+    const body = (await submitted).postDataJSON()
+    if (JSON.stringify(body) !== JSON.stringify({ drink: 'latte', modifiers: ['oat', 'vanilla'] })) throw new Error(`sent ${JSON.stringify(body)}`)
+    await expectText(page, 'Order received')
+    await shot(page, 'order-received')
     await page.context().close()
   })
 
