@@ -13,8 +13,11 @@ pub mod codes {
     /// The evaluation went too deep or took too long (the reference suite's `depth` and
     /// `timelimit`), or the input or result is nested too deeply to convert.
     pub const LIMIT_EXCEEDED: &str = "U1001";
-    /// An error the evaluator raised without a JSONata code.
-    pub const UNCODED: &str = "U1000";
+    /// An error the evaluator raised without a JSONata code (one about arguments becomes
+    /// [`ARGUMENT_TYPE`] instead).
+    pub const UNCODED: &str = "D1000";
+    /// The evaluator failed internally (a bug, never the expression's fault).
+    pub const INTERNAL: &str = "U1000";
     /// A syntax error the parser raised without a JSONata code.
     pub const UNCODED_SYNTAX: &str = "S0201";
     /// `$partition`: the chunk size is not a positive integer.
@@ -91,6 +94,7 @@ impl Error {
         let (code, message) = match split_code(text) {
             Some((code, message)) => (code.to_owned(), message.to_owned()),
             None if compile => (codes::UNCODED_SYNTAX.to_owned(), text.to_owned()),
+            None if text.contains("argument") => (codes::ARGUMENT_TYPE.to_owned(), text.to_owned()),
             None => (codes::UNCODED.to_owned(), text.to_owned()),
         };
         // The evaluator reports its own depth and time guards as D1011/D1012; the reference suite
@@ -174,7 +178,11 @@ mod tests {
     #[test]
     fn uncoded_messages_get_a_generic_code() {
         assert_eq!(Error::from_coded(true, "bad").code(), "S0201");
-        assert_eq!(Error::from_coded(false, "bad").code(), "U1000");
+        assert_eq!(Error::from_coded(false, "bad").code(), "D1000");
+        assert_eq!(
+            Error::from_coded(false, "sift() requires 1 or 2 arguments").code(),
+            "T0410"
+        );
     }
 
     #[test]

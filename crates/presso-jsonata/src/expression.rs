@@ -2,7 +2,7 @@
 //!
 //! Evaluation runs the tree-walking evaluator of `jsonata-core` with this crate's functions
 //! installed, converting the host's `serde_json::Value`s at the boundary. It never panics on an
-//! expression or input: evaluator panics, should any remain, come back as `U1000` errors.
+//! expression or input: evaluator panics, should any remain, come back as `U1000` errors (where panics unwind).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -37,7 +37,7 @@ impl Expression {
                 message: "the expression could not be parsed".to_owned(),
                 position: None,
             })?
-            .map_err(|e| Error::from_coded(true, &e.to_string()))?;
+            .map_err(|e| locate(source, Error::from_coded(true, &e.to_string())))?;
         Ok(Expression {
             source: source.to_owned(),
             ast,
@@ -83,10 +83,54 @@ impl Expression {
             Ok(Ok(result)) => convert::from_jvalue(&result),
             Ok(Err(e)) => Err(Error::from_coded(false, e.message())),
             Err(_) => Err(Error::evaluate(
-                codes::UNCODED,
+                codes::INTERNAL,
                 "internal evaluator failure",
             )),
         }
+    }
+}
+
+/// Codes the parser raises when the text simply stops early: a prefix of any expression can
+/// fail with these, so they do not mark where an error is.
+const END_OF_INPUT_CODES: &[&str] = &["S0207", "S0101", "S0105", "S0106", "S0203", "S0202"];
+
+/// Longest expression [`locate`] probes; the search parses every prefix once.
+const MAX_LOCATED_SOURCE: usize = 2_000;
+
+/// Gives a compile error the character offset where it shows: the end of the shortest prefix of
+/// the source that already fails with the same code for a reason other than running out of
+/// text. jsonata-js reports positions the same way (just past the offending token); the parser
+/// this crate uses keeps none, so they are recovered by probing prefixes.
+fn locate(source: &str, error: Error) -> Error {
+    let Error::Compile {
+        code,
+        message,
+        position: None,
+    } = error
+    else {
+        return error;
+    };
+    let mut position = None;
+    if source.len() <= MAX_LOCATED_SOURCE {
+        for (chars, (end, c)) in source.char_indices().enumerate() {
+            let prefix = &source[..end + c.len_utf8()];
+            let failed = catch_unwind(|| jsonata_core::parser::parse(prefix))
+                .ok()
+                .and_then(Result::err)
+                .map(|e| Error::from_coded(true, &e.to_string()));
+            if let Some(e) = failed
+                && e.code() == code
+                && (prefix.len() == source.len() || !END_OF_INPUT_CODES.contains(&e.code()))
+            {
+                position = Some(chars + 1);
+                break;
+            }
+        }
+    }
+    Error::Compile {
+        code,
+        message,
+        position,
     }
 }
 
@@ -94,7 +138,7 @@ impl Expression {
 /// string literals, backquoted names and comments so their brackets do not count.
 fn check_nesting(source: &str) -> Result<(), Error> {
     let mut depth = 0usize;
-    let mut chars = source.char_indices().peekable();
+    let mut chars = source.chars().enumerate().peekable();
     while let Some((at, c)) = chars.next() {
         match c {
             '"' | '\'' | '`' => {
@@ -133,4 +177,28 @@ fn check_nesting(source: &str) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn position_of(src: &str) -> Option<usize> {
+        Expression::compile(src).map(|_| ()).unwrap_err().position()
+    }
+
+    #[test]
+    fn syntax_errors_point_just_past_the_offending_token() {
+        assert_eq!(position_of("1 + )"), Some(5));
+        assert_eq!(position_of("Account.Order@o.Product"), Some(14));
+        assert_eq!(position_of("[1, 2"), Some(5));
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_points_at_the_bracket_that_exceeds_it() {
+        let src = format!("{}1{}", "(".repeat(300), ")".repeat(300));
+        let e = Expression::compile(&src).unwrap_err();
+        assert_eq!(e.code(), "U1002");
+        assert_eq!(e.position(), Some(MAX_EXPRESSION_NESTING));
+    }
 }

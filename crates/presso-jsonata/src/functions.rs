@@ -124,7 +124,7 @@ fn now_fn(now: i64, args: &[JValue]) -> Outcome {
     let ast = FORMAT
         .get_or_init(|| jsonata_core::parser::parse("$fromMillis($m, $p, $t)").ok())
         .as_ref()
-        .ok_or_else(|| fail(codes::UNCODED, "$now formatter unavailable"))?;
+        .ok_or_else(|| fail(codes::INTERNAL, "$now formatter unavailable"))?;
     let mut ctx = Context::new();
     ctx.bind("m".to_owned(), JValue::Number(now as f64));
     ctx.bind("p".to_owned(), arg(args, 0).clone());

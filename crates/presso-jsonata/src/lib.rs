@@ -12,7 +12,8 @@
 //! panic or overflow the stack on any expression or input.
 //!
 //! Modules: [`expression`] (compile/evaluate), [`bindings`] (variables, clock, seed, limits),
-//! [`error`], `functions` (the functions this crate supplies), `convert` (value conversion).
+//! [`error`], [`template`] (`"{% ... %}"` strings), `functions` (the functions this crate
+//! supplies), `convert` (value conversion).
 //!
 //! ```
 //! use presso_jsonata::{Bindings, Expression};
@@ -29,6 +30,7 @@ mod convert;
 pub mod error;
 pub mod expression;
 mod functions;
+pub mod template;
 
 pub use bindings::{Bindings, Limits};
 pub use error::{Error, QUERY_EVALUATION_ERROR};
