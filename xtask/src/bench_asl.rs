@@ -327,8 +327,8 @@ fn measure(only: Option<&str>) -> Result<()> {
         node_version()
     );
     println!(
-        "{:<50} {:>14} {:>10} {:>10} | {:>12} {:>10} {:>10} | {:>8}",
-        "workload", "engine tr/s", "p50", "p99", "peer tr/s", "p50", "p99", "speed-up"
+        "{:<50} {:>14} {:>10} {:>10} | {:>12} {:>10} {:>10} | {:>15}",
+        "workload", "engine tr/s", "p50", "p99", "peer tr/s", "p50", "p99", "speed-up (p50)"
     );
     for w in &workloads {
         let (e, e_out) = bench_engine(w)?;
@@ -345,7 +345,7 @@ fn measure(only: Option<&str>) -> Result<()> {
         let (p, p_out) = peer.measure(w, e.transitions_per_run)?;
         let same = e_out == p_out;
         println!(
-            "{:<50} {:>14.0} {:>10} {:>10} | {:>12.0} {:>10} {:>10} | {:>7.0}x{}",
+            "{:<50} {:>14.0} {:>10} {:>10} | {:>12.0} {:>10} {:>10} | {:>6.0}x ({:>4.0}x){}",
             w.name,
             e.ops(),
             fmt_d(e.p50),
@@ -354,6 +354,7 @@ fn measure(only: Option<&str>) -> Result<()> {
             fmt_d(p.p50),
             fmt_d(p.p99),
             e.ops() / p.ops().max(1e-9),
+            p.p50.as_secs_f64() / e.p50.as_secs_f64().max(1e-12),
             if same { "" } else { "  (outputs differ!)" }
         );
         println!(

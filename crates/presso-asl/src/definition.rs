@@ -71,7 +71,7 @@ pub(crate) struct Machine {
 
 #[derive(Debug)]
 pub(crate) struct State {
-    pub(crate) name: Arc<str>,
+    pub(crate) name: crate::name::StateName,
     pub(crate) kind: Kind,
     pub(crate) input_path: PathSpec,
     pub(crate) output_path: PathSpec,
@@ -850,7 +850,7 @@ impl Compiler {
 
     fn state(&mut self, name: &str, v: &Value, loc: &str, names: &HashMap<&str, u32>) -> State {
         let mut st = State {
-            name: Arc::from(name),
+            name: crate::name::StateName::new(name),
             kind: Kind::Succeed,
             input_path: PathSpec::Identity,
             output_path: PathSpec::Identity,

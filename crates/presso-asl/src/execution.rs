@@ -713,24 +713,32 @@ impl Branch {
                     }));
                 }
                 let ctx = view(info, st, entered, rc, None);
+                // The raw input is only needed again when ResultPath merges into it:
+                // otherwise hand it on untouched (the common pass-through costs nothing).
+                let (src, keep) = match st.result_path {
+                    ResultPath::Replace => (raw, None),
+                    _ => (raw.clone(), Some(raw)),
+                };
                 let r = (|| -> Result<Data, String> {
-                    let eff = select_path(&st.input_path, raw.clone(), &ctx, cx.rng)?;
+                    let eff = select_path(&st.input_path, src, &ctx, cx.rng)?;
                     let eff = match &st.parameters {
                         Some(t) => Arc::new(t.eval(&Scope::new(&eff, &ctx, cx.rng))?),
                         None => eff,
                     };
-                    let result = match result {
+                    Ok(match result {
                         Some(r) => r.clone(),
                         None => eff,
-                    };
-                    Ok(result)
+                    })
                 })();
                 let result = match r {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
-                let out = apply_result_path(&st.result_path, raw, result)
-                    .and_then(|v| select_path(&st.output_path, v, &ctx, cx.rng));
+                let merged = match keep {
+                    None => Ok(result),
+                    Some(raw) => apply_result_path(&st.result_path, raw, result),
+                };
+                let out = merged.and_then(|v| select_path(&st.output_path, v, &ctx, cx.rng));
                 match out {
                     Ok(o) => self.exit(cx, st, o),
                     Err(m) => runtime(m),
@@ -1798,7 +1806,9 @@ impl Execution {
             max_history_events: ctx.max_history_events,
         };
         let mut exe = Execution { def, state };
-        let actions = exe.step(ctx.now_ms, |cx, root| {
+        // A first run usually walks the definition once: two events per state.
+        let hint = (2 * exe.def.state_count() + 4).min(4096);
+        let actions = exe.step(ctx.now_ms, hint, |cx, root| {
             let role_arn = cx.info.role_arn.clone();
             cx.emit(false, EventDetails::ExecutionStarted { input, role_arn });
             if let Some(t) = cx.def.timeout_seconds {
@@ -1860,7 +1870,7 @@ impl Execution {
         match &cmd {
             Command::Stop { error, cause } => {
                 let (error, cause) = (error.clone(), cause.clone());
-                self.step(now_ms, move |cx, root| {
+                self.step(now_ms, 16, move |cx, root| {
                     root.release(cx);
                     cx.emit(
                         false,
@@ -1888,7 +1898,7 @@ impl Execution {
                 if p.wake != Wake::Task {
                     return Err(ExecutionError::UnknownTask(id));
                 }
-                self.step(now_ms, |cx, root| {
+                self.step(now_ms, 16, |cx, root| {
                     root.deliver(cx, &mut Vec::new(), &p.route, id, p.wake, &cmd)
                         .map_err(|_| StepEnd::Unknown(id))
                 })
@@ -1903,7 +1913,7 @@ impl Execution {
                     return Err(ExecutionError::UnknownTask(id));
                 }
                 if p.wake == Wake::ExecutionTimeout {
-                    return self.step(now_ms, |cx, root| {
+                    return self.step(now_ms, 16, |cx, root| {
                         cx.pending.remove(&id);
                         root.release(cx);
                         let error = Some("States.Timeout".to_owned());
@@ -1924,7 +1934,7 @@ impl Execution {
                         })))
                     });
                 }
-                self.step(now_ms, |cx, root| {
+                self.step(now_ms, 16, |cx, root| {
                     let _ = root.deliver(cx, &mut Vec::new(), &p.route, id, p.wake, &cmd);
                     Ok(())
                 })
@@ -1937,6 +1947,7 @@ impl Execution {
     fn step(
         &mut self,
         now_ms: i64,
+        events_hint: usize,
         f: impl FnOnce(&mut Cx<'_>, &mut Branch) -> Result<(), StepEnd>,
     ) -> Result<Vec<Action>, ExecutionError> {
         let ExecutionState {
@@ -1963,7 +1974,7 @@ impl Execution {
             tokens,
             transitions,
             max_history_events: *max_history_events,
-            events: Vec::with_capacity(16),
+            events: Vec::with_capacity(events_hint),
             actions: Vec::new(),
         };
         let result = f(&mut cx, root);

@@ -32,19 +32,23 @@ pub(crate) struct ExecInfo {
 /// The per-state view from which `$$` is built only if a path asks for it.
 pub(crate) struct ContextView<'a> {
     pub(crate) exec: Option<&'a ExecInfo>,
-    pub(crate) state_name: &'a str,
+    pub(crate) state_name: &'a crate::name::StateName,
     pub(crate) entered_ms: i64,
     pub(crate) retry_count: Option<u32>,
     pub(crate) token: Option<&'a str>,
     pub(crate) map_item: Option<(u64, &'a Value)>,
 }
 
+#[cfg(test)]
+static EMPTY_NAME: std::sync::LazyLock<crate::name::StateName> =
+    std::sync::LazyLock::new(|| crate::name::StateName::new(""));
+
 impl ContextView<'_> {
     #[cfg(test)]
     pub(crate) fn detached() -> ContextView<'static> {
         ContextView {
             exec: None,
-            state_name: "",
+            state_name: &EMPTY_NAME,
             entered_ms: 0,
             retry_count: None,
             token: None,
@@ -72,7 +76,7 @@ impl ContextView<'_> {
             root.insert("StateMachine".into(), Value::Object(sm));
         }
         let mut st = Map::new();
-        st.insert("Name".into(), Value::String(self.state_name.to_owned()));
+        st.insert("Name".into(), Value::String(self.state_name.to_string()));
         st.insert(
             "EnteredTime".into(),
             Value::String(crate::timestamp::format_millis(self.entered_ms)),
@@ -163,6 +167,22 @@ impl<'a> Scope<'a> {
                 }
             )
         })
+    }
+
+    /// Like `select`, borrowing when the path selects one value.
+    pub(crate) fn select_cow(&self, p: &JsonPath) -> Result<std::borrow::Cow<'_, Value>, String> {
+        let root = if p.context {
+            self.context()
+        } else {
+            self.input
+        };
+        match p.select(root) {
+            Selected::One(v) => Ok(std::borrow::Cow::Borrowed(v)),
+            many @ Selected::Many(_) => Ok(std::borrow::Cow::Owned(
+                many.into_value().unwrap_or(Value::Null),
+            )),
+            Selected::Missing => self.select(p).map(std::borrow::Cow::Owned),
+        }
     }
 
     pub(crate) fn random_f64(&self) -> f64 {

@@ -5,6 +5,7 @@
 //! `previousEventId` and one `<kind>EventDetails` object whose payloads (`input`,
 //! `output`, `parameters`) are JSON *strings* — so a host can serve them directly.
 
+use crate::name::StateName;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -126,12 +127,12 @@ pub enum EventDetails {
     },
     StateEntered {
         state_type: StateType,
-        name: Arc<str>,
+        name: StateName,
         input: Arc<Value>,
     },
     StateExited {
         state_type: StateType,
-        name: Arc<str>,
+        name: StateName,
         output: Arc<Value>,
     },
     TaskScheduled(Box<TaskScheduled>),
@@ -172,19 +173,19 @@ pub enum EventDetails {
     MapStateFailed,
     MapStateAborted,
     MapIterationStarted {
-        name: Arc<str>,
+        name: StateName,
         index: u64,
     },
     MapIterationSucceeded {
-        name: Arc<str>,
+        name: StateName,
         index: u64,
     },
     MapIterationFailed {
-        name: Arc<str>,
+        name: StateName,
         index: u64,
     },
     MapIterationAborted {
-        name: Arc<str>,
+        name: StateName,
         index: u64,
     },
     MapRunStarted {
@@ -427,7 +428,7 @@ mod tests {
             timestamp_ms: 1_500,
             details: EventDetails::StateEntered {
                 state_type: StateType::Pass,
-                name: Arc::from("A"),
+                name: StateName::from("A"),
                 input: Arc::new(json!({"x": 1})),
             },
         };

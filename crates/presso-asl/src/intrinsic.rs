@@ -11,6 +11,7 @@ use crate::jsonpath::{JsonPath, type_name};
 use base64::Engine as _;
 use md5::Digest as _;
 use serde_json::{Number, Value};
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Func {
@@ -142,12 +143,14 @@ impl Call {
     }
 
     pub(crate) fn eval(&self, scope: &Scope<'_>) -> Result<Value, String> {
-        let mut args = Vec::with_capacity(self.args.len());
+        // Arguments are borrowed where they can be: literals from the definition,
+        // definite paths from the input. Only results are built.
+        let mut args: Vec<Cow<'_, Value>> = Vec::with_capacity(self.args.len());
         for a in &self.args {
             args.push(match a {
-                Arg::Lit(v) => v.clone(),
-                Arg::Path(p) => scope.select(p)?,
-                Arg::Call(c) => c.eval(scope)?,
+                Arg::Lit(v) => Cow::Borrowed(v),
+                Arg::Path(p) => scope.select_cow(p)?,
+                Arg::Call(c) => Cow::Owned(c.eval(scope)?),
             });
         }
         apply(self.func, args, scope)
@@ -412,7 +415,23 @@ fn int(n: i64) -> Value {
     Value::Number(Number::from(n))
 }
 
-fn apply(f: Func, mut a: Vec<Value>, scope: &Scope<'_>) -> Result<Value, String> {
+fn take(a: &mut [Cow<'_, Value>], i: usize) -> Value {
+    std::mem::replace(&mut a[i], Cow::Owned(Value::Null)).into_owned()
+}
+
+fn want_arr_ref(f: Func, v: &Value) -> Result<&Vec<Value>, String> {
+    match v {
+        Value::Array(a) => Ok(a),
+        other => Err(format!(
+            "The first argument of {} must be an array, but was {}: {}",
+            f.name(),
+            type_name(other),
+            other
+        )),
+    }
+}
+
+fn apply(f: Func, mut a: Vec<Cow<'_, Value>>, scope: &Scope<'_>) -> Result<Value, String> {
     match f {
         Func::Format => {
             let tpl = want_str(f, &a[0])?.to_owned();
@@ -455,10 +474,10 @@ fn apply(f: Func, mut a: Vec<Value>, scope: &Scope<'_>) -> Result<Value, String>
                 .map_err(|e| format!("The argument of States.StringToJson is not valid JSON: {e}"))
         }
         Func::JsonToString => Ok(Value::String(a[0].to_string())),
-        Func::Array => Ok(Value::Array(a)),
+        Func::Array => Ok(Value::Array(a.into_iter().map(Cow::into_owned).collect())),
         Func::ArrayPartition => {
             let size = want_int(f, &a[1], "second")?;
-            let arr = want_arr(f, std::mem::take(&mut a[0]))?;
+            let arr = want_arr(f, take(&mut a, 0))?;
             if size <= 0 {
                 return Err(format!(
                     "Invalid value for the argument chunkSize of States.ArrayPartition: {size} must be greater than 0"
@@ -471,7 +490,7 @@ fn apply(f: Func, mut a: Vec<Value>, scope: &Scope<'_>) -> Result<Value, String>
             ))
         }
         Func::ArrayContains => {
-            let arr = want_arr(f, std::mem::take(&mut a[0]))?;
+            let arr = want_arr_ref(f, &a[0])?;
             Ok(Value::Bool(arr.iter().any(|x| json_eq(x, &a[1]))))
         }
         Func::ArrayRange => {
@@ -497,18 +516,18 @@ fn apply(f: Func, mut a: Vec<Value>, scope: &Scope<'_>) -> Result<Value, String>
         }
         Func::ArrayGetItem => {
             let idx = want_int(f, &a[1], "second")?;
-            let arr = want_arr(f, std::mem::take(&mut a[0]))?;
+            let arr = want_arr_ref(f, &a[0])?;
             if idx < 0 || idx as usize >= arr.len() {
                 return Err(format!(
                     "The index {idx} is out of bounds for States.ArrayGetItem on an array of length {}",
                     arr.len()
                 ));
             }
-            Ok(arr.into_iter().nth(idx as usize).unwrap_or(Value::Null))
+            Ok(arr.get(idx as usize).cloned().unwrap_or(Value::Null))
         }
-        Func::ArrayLength => Ok(int(want_arr(f, std::mem::take(&mut a[0]))?.len() as i64)),
+        Func::ArrayLength => Ok(int(want_arr_ref(f, &a[0])?.len() as i64)),
         Func::ArrayUnique => {
-            let arr = want_arr(f, std::mem::take(&mut a[0]))?;
+            let arr = want_arr(f, take(&mut a, 0))?;
             let mut out: Vec<Value> = Vec::with_capacity(arr.len());
             for x in arr {
                 if !out.iter().any(|y| json_eq(y, &x)) {
@@ -539,7 +558,7 @@ fn apply(f: Func, mut a: Vec<Value>, scope: &Scope<'_>) -> Result<Value, String>
             Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         }
         Func::Hash => {
-            let data = match &a[0] {
+            let data = match &*a[0] {
                 Value::String(s) => s.clone(),
                 Value::Null => {
                     return Err("The input data of States.Hash cannot be null".into());
@@ -565,11 +584,11 @@ fn apply(f: Func, mut a: Vec<Value>, scope: &Scope<'_>) -> Result<Value, String>
             Ok(Value::String(h))
         }
         Func::JsonMerge => {
-            if a[2] != Value::Bool(false) {
+            if *a[2] != Value::Bool(false) {
                 return Err("States.JsonMerge supports only a shallow merge: its third argument must be false".into());
             }
-            let b = std::mem::take(&mut a[1]);
-            match (std::mem::take(&mut a[0]), b) {
+            let b = take(&mut a, 1);
+            match (take(&mut a, 0), b) {
                 (Value::Object(mut x), Value::Object(y)) => {
                     for (k, v) in y {
                         x.insert(k, v);

@@ -65,6 +65,7 @@ mod expr;
 mod history;
 mod intrinsic;
 mod jsonpath;
+mod name;
 mod rng;
 mod timestamp;
 
@@ -76,3 +77,4 @@ pub use execution::{
 pub use history::{
     EventDetails, HistoryEvent, LambdaFunctionScheduled, StateType, TaskResource, TaskScheduled,
 };
+pub use name::StateName;
