@@ -36,7 +36,8 @@ export interface ConnectOptions {
   password?: string
 }
 
-export type ClientFactory = (url: string, options: ConnectOptions) => MqttLikeClient
+/** Makes a client; may load the MQTT library on first use (it is kept off the apps' first paint). */
+export type ClientFactory = (url: string, options: ConnectOptions) => MqttLikeClient | Promise<MqttLikeClient>
 
 /** Returns the CONNECT password: the ID token, or null to connect anonymously. */
 export type CredentialSource = (forceRefresh: boolean) => Promise<string | null>
@@ -189,9 +190,14 @@ export class RealtimeConnection {
     }
     let client: MqttLikeClient
     try {
-      client = this.options.factory(this.options.url, connectOptions)
+      client = await this.options.factory(this.options.url, connectOptions)
     } catch {
-      this.scheduleRetry(generation)
+      if (generation === this.generation) this.scheduleRetry(generation)
+      return
+    }
+    if (generation !== this.generation) {
+      // Stopped or restarted while the library loaded: this client is not wanted any more.
+      client.end(true)
       return
     }
     this.client = client

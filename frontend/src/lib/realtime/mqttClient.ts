@@ -1,14 +1,15 @@
 /**
  * The real MQTT client: mqtt.js over WebSocket, MQTT 3.1.1, clean session.
  *
- * mqtt.js's own reconnect is switched off because `RealtimeConnection` reconnects with back-off and a
- * fresh token, which mqtt.js would not fetch.
+ * The library is loaded on first connect, so it stays out of the apps' first paint. mqtt.js's own
+ * reconnect is switched off because `RealtimeConnection` reconnects with back-off and a fresh token,
+ * which mqtt.js would not fetch.
  */
-import mqtt from 'mqtt'
 import type { ClientFactory, MqttLikeClient } from './connection'
 
-export const mqttJsFactory: ClientFactory = (url, options) =>
-  mqtt.connect(url, {
+export const mqttJsFactory: ClientFactory = async (url, options) => {
+  const { default: mqtt } = await import('mqtt')
+  return mqtt.connect(url, {
     protocolVersion: 4,
     clean: true,
     reconnectPeriod: 0,
@@ -19,3 +20,4 @@ export const mqttJsFactory: ClientFactory = (url, options) =>
     password: options.password,
     resubscribe: false,
   }) as unknown as MqttLikeClient
+}

@@ -250,6 +250,29 @@ describe('RealtimeConnection', () => {
     expect(clients).toHaveLength(2)
   })
 
+  it('drops a client that finished loading after the connection was stopped', async () => {
+    let release: (c: FakeClient) => void = () => undefined
+    const made: FakeClient[] = []
+    const conn = new RealtimeConnection({
+      url: 'ws://presso/mqtt',
+      factory: (url, options) =>
+        new Promise<FakeClient>((resolve) => {
+          const c = new FakeClient(url, options)
+          made.push(c)
+          release = resolve
+        }),
+      scheduler: new FakeScheduler(),
+    })
+    conn.start()
+    await flush()
+    conn.stop()
+    release(made[0]!)
+    await flush()
+    expect(made[0]!.ended).toBe(true)
+    expect(made[0]!.listeners.size).toBe(0)
+    expect(conn.status).toBe('idle')
+  })
+
   it('keeps calling the other resync hooks when one fails', async () => {
     const { conn, clients, resyncs } = setup()
     conn.onResync(() => {
