@@ -23,19 +23,6 @@ fn fail(code: &str, message: impl std::fmt::Display) -> EvaluatorError {
     EvaluatorError::EvaluationError(format!("{code}: {message}"))
 }
 
-fn arity(name: &str, args: &[JValue], max: usize) -> Result<(), EvaluatorError> {
-    if args.len() > max {
-        return Err(fail(
-            codes::ARGUMENT_TYPE,
-            format!(
-                "Argument count mismatch: ${name} takes at most {max}, got {}",
-                args.len()
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn arg(args: &[JValue], i: usize) -> &JValue {
     args.get(i).unwrap_or(&JValue::Undefined)
 }
@@ -84,13 +71,16 @@ fn mix(mut z: u64) -> u64 {
 }
 
 /// Registers this crate's functions on an evaluator for one evaluation.
+///
+/// Host functions receive every argument a caller passes, including the index and array that
+/// `$map`/`$filter` add (the evaluator knows no arity for them), so the functions here ignore
+/// arguments beyond their own instead of rejecting them: `$map(strings, $parse)` must work.
 pub(crate) fn install(ev: &mut Evaluator, bindings: &Bindings) -> Result<(), EvaluatorError> {
     let rng = Rc::new(SplitMix::new(bindings.random_seed));
     let now = bindings.now_millis;
     let sfn = bindings.step_functions;
 
-    ev.register_fn_override("millis", move |args: &[JValue]| {
-        arity("millis", args, 0)?;
+    ev.register_fn_override("millis", move |_args: &[JValue]| {
         Ok(JValue::Number(now as f64))
     })?;
     ev.register_fn_override("now", move |args: &[JValue]| now_fn(now, args))?;
@@ -111,7 +101,7 @@ pub(crate) fn install(ev: &mut Evaluator, bindings: &Bindings) -> Result<(), Eva
         ev.register_fn("hash", hash)?;
         ev.register_fn("parse", parse)?;
         let r = Rc::clone(&rng);
-        ev.register_fn("uuid", move |args: &[JValue]| uuid(&r, args))?;
+        ev.register_fn("uuid", move |_args: &[JValue]| uuid(&r))?;
     }
     Ok(())
 }
@@ -119,7 +109,6 @@ pub(crate) fn install(ev: &mut Evaluator, bindings: &Bindings) -> Result<(), Eva
 /// `$now([picture [, timezone]])`: the host's instant as ISO 8601, or formatted like
 /// `$fromMillis`, whose implementation it borrows through a tiny cached expression.
 fn now_fn(now: i64, args: &[JValue]) -> Outcome {
-    arity("now", args, 2)?;
     static FORMAT: OnceLock<Option<AstNode>> = OnceLock::new();
     let ast = FORMAT
         .get_or_init(|| jsonata_core::parser::parse("$fromMillis($m, $p, $t)").ok())
@@ -133,8 +122,11 @@ fn now_fn(now: i64, args: &[JValue]) -> Outcome {
 }
 
 /// `$random()`, and in Step Functions `$random(seed)`: the same seed gives the same number.
+/// Plain JSONata's `$random` takes no argument and ignores any it is handed.
 fn random(rng: &SplitMix, sfn: bool, args: &[JValue]) -> Outcome {
-    arity("random", args, usize::from(sfn))?;
+    if !sfn {
+        return Ok(JValue::Number(rng.next_f64()));
+    }
     let seed = match arg(args, 0) {
         JValue::Undefined => None,
         JValue::Number(n) if n.is_finite() => Some(if n.fract() == 0.0 {
@@ -159,7 +151,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 
 /// `$shuffle(array)`: a Fisher-Yates shuffle drawing from the evaluation's generator.
 fn shuffle(rng: &SplitMix, args: &[JValue]) -> Outcome {
-    arity("shuffle", args, 1)?;
     let mut items = match arg(args, 0) {
         JValue::Undefined => return Ok(JValue::Undefined),
         JValue::Array(a) => a.to_vec(),
@@ -174,7 +165,6 @@ fn shuffle(rng: &SplitMix, args: &[JValue]) -> Outcome {
 
 /// `$partition(array, size)`: consecutive chunks of `size` items; the last may be shorter.
 fn partition(args: &[JValue]) -> Outcome {
-    arity("partition", args, 2)?;
     let items = match arg(args, 0) {
         JValue::Undefined => return Ok(JValue::Undefined),
         JValue::Array(a) => a.to_vec(),
@@ -203,7 +193,6 @@ pub const RANGE_MAX_ITEMS: usize = 1_000;
 
 /// `$range(start, end [, step])`: from `start` towards `end` inclusive, `step` apart (default 1).
 fn range(args: &[JValue]) -> Outcome {
-    arity("range", args, 3)?;
     let (Some(start), Some(end)) = (number_arg("range", args, 0)?, number_arg("range", args, 1)?)
     else {
         return Ok(JValue::Undefined);
@@ -237,7 +226,6 @@ fn range(args: &[JValue]) -> Outcome {
 /// `$hash(string, algorithm)`: lowercase hex digest with MD5, SHA-1, SHA-256, SHA-384 or SHA-512.
 fn hash(args: &[JValue]) -> Outcome {
     use sha2::Digest;
-    arity("hash", args, 2)?;
     let data = match arg(args, 0) {
         JValue::Undefined => return Ok(JValue::Undefined),
         JValue::String(s) => s.clone(),
@@ -245,8 +233,7 @@ fn hash(args: &[JValue]) -> Outcome {
     };
     let algorithm = match arg(args, 1) {
         JValue::String(s) => s.clone(),
-        JValue::Undefined => "SHA-256".into(),
-        _ => return Err(wrong_type("hash", 2, "a string")),
+        _ => return Err(wrong_type("hash", 2, "a string naming the algorithm")),
     };
     let bytes = data.as_bytes();
     let digest = match &*algorithm {
@@ -269,7 +256,6 @@ fn hash(args: &[JValue]) -> Outcome {
 
 /// `$parse(string)`: the JSON value a string holds.
 fn parse(args: &[JValue]) -> Outcome {
-    arity("parse", args, 1)?;
     let text = match arg(args, 0) {
         JValue::Undefined => return Ok(JValue::Undefined),
         JValue::String(s) => s.clone(),
@@ -281,8 +267,7 @@ fn parse(args: &[JValue]) -> Outcome {
 }
 
 /// `$uuid()`: a version 4 UUID from the evaluation's generator.
-fn uuid(rng: &SplitMix, args: &[JValue]) -> Outcome {
-    arity("uuid", args, 0)?;
+fn uuid(rng: &SplitMix) -> Outcome {
     let mut bytes = [0u8; 16];
     bytes[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
     bytes[8..].copy_from_slice(&rng.next_u64().to_be_bytes());

@@ -79,6 +79,7 @@ fn hash_supports_the_five_step_functions_algorithms() {
     }
     assert_eq!(error_code("$hash('abc', 'CRC32')"), "D3203");
     assert_eq!(error_code("$hash(42, 'MD5')"), "T0410");
+    assert_eq!(error_code("$hash('abc')"), "T0410");
 }
 
 #[test]
@@ -100,13 +101,33 @@ fn random_with_a_seed_repeats_and_without_one_follows_the_host_seed() {
 }
 
 #[test]
-fn plain_jsonata_random_takes_no_seed() {
+fn plain_jsonata_random_ignores_arguments() {
+    let mut b = Bindings::new();
+    b.set_random_seed(5);
     assert_eq!(
-        eval_with("$random(1)", &Bindings::new())
-            .unwrap_err()
-            .code(),
-        "T0410"
+        eval_with("$random(1)", &b).unwrap(),
+        eval_with("$random()", &b).unwrap()
     );
+}
+
+#[test]
+fn added_functions_work_as_higher_order_arguments() {
+    assert_eq!(
+        eval(r#"$map(['{"a":1}', '[2]'], $parse)"#),
+        json!([{"a": 1}, [2]])
+    );
+    assert_eq!(
+        eval("$map(['a', 'b'], function($s){ $hash($s, 'MD5') ~> $length() })"),
+        json!([32, 32])
+    );
+    assert_eq!(eval("[1,2,3] ~> $partition(2)"), json!([[1, 2], [3]]));
+    let mut b = Bindings::new();
+    b.set_now_millis(42);
+    assert_eq!(
+        eval_with("$map([1, 2], $millis)", &b).unwrap(),
+        Some(json!([42, 42]))
+    );
+    assert_eq!(eval("($f := $uuid; $string($f()) ~> $length())"), json!(36));
 }
 
 #[test]
