@@ -81,6 +81,8 @@ pub(crate) struct State {
     pub(crate) next: Next,
     pub(crate) retry: Vec<Retrier>,
     pub(crate) catch: Vec<Catcher>,
+    /// A Pass state with no paths, parameters or result: output = input.
+    pub(crate) passthrough: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -173,21 +175,6 @@ pub(crate) enum Kind {
         branches: Vec<u32>,
     },
     Map(Box<MapSpec>),
-}
-
-impl Kind {
-    pub(crate) fn type_name(&self) -> &'static str {
-        match self {
-            Kind::Pass { .. } => "Pass",
-            Kind::Task(_) => "Task",
-            Kind::Choice { .. } => "Choice",
-            Kind::Wait(_) => "Wait",
-            Kind::Succeed => "Succeed",
-            Kind::Fail { .. } => "Fail",
-            Kind::Parallel { .. } => "Parallel",
-            Kind::Map(_) => "Map",
-        }
-    }
 }
 
 #[derive(Debug)]
@@ -860,6 +847,7 @@ impl Compiler {
             next: Next::End,
             retry: Vec::new(),
             catch: Vec::new(),
+            passthrough: false,
         };
         let Value::Object(m) = v else {
             self.schema(loc, "A state must be an object");
@@ -1062,6 +1050,11 @@ impl Compiler {
             "Map" => self.map(m, loc),
             _ => Kind::Succeed,
         };
+        st.passthrough = matches!(st.kind, Kind::Pass { result: None, .. })
+            && st.input_path == PathSpec::Identity
+            && st.output_path == PathSpec::Identity
+            && st.result_path == ResultPath::Replace
+            && st.parameters.is_none();
         st
     }
 

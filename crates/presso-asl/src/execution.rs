@@ -433,7 +433,16 @@ impl Cx<'_> {
 }
 
 fn state_type(k: &Kind) -> StateType {
-    StateType::from_name(k.type_name())
+    match k {
+        Kind::Pass { .. } => StateType::Pass,
+        Kind::Task(_) => StateType::Task,
+        Kind::Choice { .. } => StateType::Choice,
+        Kind::Wait(_) => StateType::Wait,
+        Kind::Succeed => StateType::Succeed,
+        Kind::Fail { .. } => StateType::Fail,
+        Kind::Parallel { .. } => StateType::Parallel,
+        Kind::Map(_) => StateType::Map,
+    }
 }
 
 /// The `$$` view for a state.
@@ -663,6 +672,10 @@ impl Branch {
                 input: input.clone(),
             },
         );
+        if st.passthrough {
+            // A bare Pass state: its output is its input, nothing to evaluate.
+            return self.exit(cx, st, input);
+        }
         let entered = Entered { id, at_ms: cx.now };
         self.attempt(cx, route, idx, input, entered, Vec::new())
     }

@@ -34,19 +34,6 @@ pub enum StateType {
 }
 
 impl StateType {
-    pub(crate) fn from_name(n: &str) -> StateType {
-        match n {
-            "Task" => StateType::Task,
-            "Choice" => StateType::Choice,
-            "Wait" => StateType::Wait,
-            "Succeed" => StateType::Succeed,
-            "Fail" => StateType::Fail,
-            "Parallel" => StateType::Parallel,
-            "Map" => StateType::Map,
-            _ => StateType::Pass,
-        }
-    }
-
     fn entered(self) -> &'static str {
         match self {
             StateType::Pass => "PassStateEntered",
