@@ -15,6 +15,7 @@ use crate::bindings::Bindings;
 use crate::convert;
 use crate::error::{Error, codes};
 use crate::functions;
+use crate::scope::Scope;
 
 /// Deepest bracket nesting an expression may have. The parser guards its own recursion at 1,000
 /// levels, but that takes more stack than a 2 MiB thread has; real expressions stay far below.
@@ -60,23 +61,33 @@ impl Expression {
         input: Option<&Value>,
         bindings: &Bindings,
     ) -> Result<Option<Value>, Error> {
+        self.evaluate_in(input, &Scope::new(bindings)?)
+    }
+
+    /// Evaluates within a [`Scope`]: its bindings are already converted, and random functions
+    /// continue the scope's stream rather than restarting from the seed.
+    pub fn evaluate_in(
+        &self,
+        input: Option<&Value>,
+        scope: &Scope,
+    ) -> Result<Option<Value>, Error> {
         let data = match input {
             Some(v) => convert::to_jvalue(v)?,
             None => JValue::Undefined,
         };
         let mut ctx = Context::new();
-        for (name, value) in &bindings.vars {
-            ctx.bind(name.clone(), convert::to_jvalue(value)?);
+        for (name, value) in &scope.vars {
+            ctx.bind(name.clone(), value.clone());
         }
         let options = EvaluatorOptions {
-            timeout_ms: bindings.limits.timeout_ms,
-            max_stack_depth: bindings.limits.max_depth,
-            max_sequence_length: bindings.limits.max_sequence_length,
+            timeout_ms: scope.limits.timeout_ms,
+            max_stack_depth: scope.limits.max_depth,
+            max_sequence_length: scope.limits.max_sequence_length,
             ..EvaluatorOptions::default()
         };
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let mut ev = Evaluator::with_options(ctx, options);
-            functions::install(&mut ev, bindings)?;
+            functions::install(&mut ev, scope)?;
             ev.evaluate(&self.ast, &data)
         }));
         match outcome {

@@ -3,7 +3,7 @@
 //! JSONata (`$partition`, `$range`, `$hash`, `$random(seed)`, `$uuid`, `$parse`).
 //!
 //! Nothing here reads a clock or an entropy source: time and randomness come from the
-//! [`Bindings`](crate::Bindings) of the evaluation.
+//! [`Bindings`](crate::Bindings) of the evaluation, through its [`Scope`].
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -13,9 +13,9 @@ use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError};
 use jsonata_core::value::JValue;
 
-use crate::bindings::Bindings;
 use crate::convert;
 use crate::error::codes;
+use crate::scope::Scope;
 
 type Outcome = Result<JValue, EvaluatorError>;
 
@@ -75,10 +75,10 @@ fn mix(mut z: u64) -> u64 {
 /// Host functions receive every argument a caller passes, including the index and array that
 /// `$map`/`$filter` add (the evaluator knows no arity for them), so the functions here ignore
 /// arguments beyond their own instead of rejecting them: `$map(strings, $parse)` must work.
-pub(crate) fn install(ev: &mut Evaluator, bindings: &Bindings) -> Result<(), EvaluatorError> {
-    let rng = Rc::new(SplitMix::new(bindings.random_seed));
-    let now = bindings.now_millis;
-    let sfn = bindings.step_functions;
+pub(crate) fn install(ev: &mut Evaluator, scope: &Scope) -> Result<(), EvaluatorError> {
+    let rng = Rc::clone(&scope.rng);
+    let now = scope.now_millis;
+    let sfn = scope.step_functions;
 
     ev.register_fn_override("millis", move |_args: &[JValue]| {
         Ok(JValue::Number(now as f64))

@@ -12,6 +12,7 @@
 //! panic or overflow the stack on any expression or input.
 //!
 //! Modules: [`expression`] (compile/evaluate), [`bindings`] (variables, clock, seed, limits),
+//! [`scope`] (bindings prepared once for several evaluations),
 //! [`error`], [`template`] (`"{% ... %}"` strings), `functions` (the functions this crate
 //! supplies), `convert` (value conversion).
 //!
@@ -30,9 +31,11 @@ mod convert;
 pub mod error;
 pub mod expression;
 mod functions;
+pub mod scope;
 pub mod template;
 
 pub use bindings::{Bindings, Limits};
 pub use error::{Error, QUERY_EVALUATION_ERROR};
 pub use expression::Expression;
 pub use functions::RANGE_MAX_ITEMS;
+pub use scope::Scope;

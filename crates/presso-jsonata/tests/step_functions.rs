@@ -270,3 +270,19 @@ fn compiled_expressions_can_be_shared_across_threads() {
     assert_send_sync::<Expression>();
     assert_send_sync::<Bindings>();
 }
+
+#[test]
+fn evaluations_in_one_scope_continue_the_random_stream() {
+    let mut b = sfn();
+    b.set_random_seed(11).set_states(json!({"input": {"n": 2}}));
+    let scope = b.scope().unwrap();
+    let uuid = Expression::compile("$uuid()").unwrap();
+    let first = uuid.evaluate_in(None, &scope).unwrap();
+    let second = uuid.evaluate_in(None, &scope).unwrap();
+    assert_ne!(first, second);
+    // A fresh scope from the same bindings replays the same stream.
+    let again = b.scope().unwrap();
+    assert_eq!(uuid.evaluate_in(None, &again).unwrap(), first);
+    let n = Expression::compile("$states.input.n * 2").unwrap();
+    assert_eq!(n.evaluate_in(None, &scope).unwrap(), Some(json!(4)));
+}
