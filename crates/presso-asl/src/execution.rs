@@ -167,6 +167,10 @@ pub(crate) struct Fault {
     pub(crate) cause: Option<String>,
     /// `States.Runtime`-class: never retried or caught.
     pub(crate) terminal: bool,
+    /// A `States.Timeout` caused by a missed heartbeat, which `States.HeartbeatTimeout`
+    /// also matches in Retry and Catch.
+    #[serde(default)]
+    pub(crate) heartbeat: bool,
 }
 
 impl Fault {
@@ -175,6 +179,7 @@ impl Fault {
             error: Some(error.to_owned()),
             cause: Some(cause.into()),
             terminal: false,
+            heartbeat: false,
         }
     }
 
@@ -185,6 +190,7 @@ impl Fault {
                 "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {msg}"
             )),
             terminal: true,
+            heartbeat: false,
         }
     }
 
@@ -545,6 +551,8 @@ fn matches_error(list: &[String], f: &Fault) -> bool {
             !f.is("States.DataLimitExceeded")
         } else if e == "States.TaskFailed" {
             !f.is("States.Timeout") && !f.is("States.DataLimitExceeded")
+        } else if e == "States.HeartbeatTimeout" {
+            f.heartbeat || f.is(e)
         } else {
             f.error.as_deref() == Some(e.as_str())
         }
@@ -636,6 +644,7 @@ impl Branch {
                                 cx.max_history_events
                             )),
                             terminal: true,
+                            heartbeat: false,
                         }));
                         return;
                     }
@@ -654,6 +663,7 @@ impl Branch {
             error: Some("States.Runtime".into()),
             cause: Some("The execution state does not match its definition".into()),
             terminal: true,
+            heartbeat: false,
         }))
     }
 
@@ -723,6 +733,7 @@ impl Branch {
                             st.name
                         )),
                         terminal: true,
+                        heartbeat: false,
                     }));
                 }
                 let ctx = view(info, st, entered, rc, None);
@@ -849,6 +860,7 @@ impl Branch {
                     error,
                     cause,
                     terminal: false,
+                    heartbeat: false,
                 }))
             }
             Kind::Wait(spec) => {
@@ -1693,16 +1705,22 @@ impl Branch {
                         error: Some(error.clone()),
                         cause: cause.clone(),
                         terminal: false,
+                        heartbeat: false,
                     }),
                     (Wake::TaskTimeout(_), _) => Err(Fault {
                         error: Some("States.Timeout".into()),
                         cause: None,
                         terminal: false,
+                        heartbeat: false,
                     }),
+                    // AWS reports a missed heartbeat as States.Timeout.
                     (Wake::TaskHeartbeat(_), _) => Err(Fault {
-                        error: Some("States.HeartbeatTimeout".into()),
-                        cause: None,
+                        error: Some("States.Timeout".into()),
+                        cause: Some(
+                            "The task did not send a heartbeat within its HeartbeatSeconds".into(),
+                        ),
                         terminal: false,
+                        heartbeat: true,
                     }),
                     _ => Err(Fault::new(
                         "States.Runtime",

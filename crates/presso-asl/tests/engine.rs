@@ -774,3 +774,157 @@ fn history_event_ids_are_consecutive_and_timestamps_follow_the_host_clock() {
     assert_eq!(h.events[0].timestamp_ms, T0);
     assert_eq!(h.events.last().unwrap().timestamp_ms, T0 + 3_000);
 }
+
+#[test]
+fn a_missed_heartbeat_fails_with_states_timeout() {
+    let mut h = Host::start(one_state(task(json!({"HeartbeatSeconds": 5}))), json!({}));
+    h.take_task();
+    assert_eq!(h.fire_next_timer(), 5_000);
+    assert_eq!(h.error().0.as_deref(), Some("States.Timeout"));
+}
+
+/// The order processor's shape: store check, capacity check, two callbacks with
+/// heartbeats, a timeout path. Written after the project's workflow description.
+fn order_processor() -> Value {
+    let emit = |detail_type: &str, extra: Value| {
+        let mut detail = json!({"orderId.$": "$.detail.orderId", "userId.$": "$.detail.userId", "eventId.$": "$.detail.bucket.eventId"});
+        if let (Value::Object(d), Value::Object(e)) = (&mut detail, extra) {
+            d.extend(e);
+        }
+        json!({"Entries": [{"Detail": detail, "DetailType": detail_type, "EventBusName": "Serverlesspresso", "Source": "awsserverlessda.serverlesspresso"}]})
+    };
+    json!({
+        "StartAt": "DynamoDB Get Shop status",
+        "States": {
+            "DynamoDB Get Shop status": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "config", "Key": {"PK": {"S.$": "States.Format('config-{}', $.detail.bucket.eventId)"}}},
+                "ResultPath": "$.GetStore", "Next": "Shop Open?"},
+            "Shop Open?": {"Type": "Choice", "Choices": [
+                {"Not": {"Variable": "$.GetStore.Item.storeOpen.BOOL", "BooleanEquals": true}, "Next": "Shop Unavailable"}],
+                "Default": "ListExecutions"},
+            "ListExecutions": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listExecutions",
+                "Parameters": {"StateMachineArn.$": "$$.StateMachine.Id", "MaxResults": 100, "StatusFilter": "RUNNING"},
+                "ResultPath": "$.isCapacityAvailable", "Next": "Is capacity available?"},
+            "Is capacity available?": {"Type": "Choice", "Choices": [
+                {"Variable": "$.isCapacityAvailable.Executions[20]", "IsPresent": true, "Next": "Shop Unavailable"}],
+                "Default": "Emit - Workflow Started TT"},
+            "Emit - Workflow Started TT": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+                "Parameters": emit("OrderProcessor.WorkflowStarted", json!({"TaskToken.$": "$$.Task.Token"})),
+                "HeartbeatSeconds": 300, "ResultPath": null,
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.comment", "Next": "Customer timedout"}],
+                "Next": "Generate Order Number"},
+            "Customer timedout": {"Type": "Pass", "Result": "Customer timedout", "ResultPath": "$.cause", "Next": "Emit - error timeout"},
+            "Emit - error timeout": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": emit("OrderProcessor.OrderTimeOut", json!({"cause.$": "$.cause"})), "End": true},
+            "Generate Order Number": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem",
+                "Parameters": {"TableName": "counting", "Key": {"PK": {"S.$": "States.Format('orderID-{}', $.detail.bucket.eventId)"}},
+                    "UpdateExpression": "set IDvalue = IDvalue + :val", "ExpressionAttributeValues": {":val": {"N": "1"}}, "ReturnValues": "UPDATED_NEW"},
+                "ResultSelector": {"orderNumber.$": "$.Attributes.IDvalue.N"}, "ResultPath": "$.Order.Payload",
+                "Next": "Emit - Awaiting Completion TT"},
+            "Emit - Awaiting Completion TT": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents.waitForTaskToken",
+                "Parameters": emit("OrderProcessor.WaitingCompletion", json!({"TaskToken.$": "$$.Task.Token", "orderNumber.$": "$.Order.Payload.orderNumber"})),
+                "HeartbeatSeconds": 900, "ResultPath": "$.order",
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.comment", "Next": "Barista timedout"}],
+                "Next": "Pass"},
+            "Barista timedout": {"Type": "Pass", "Result": "Barista timedout", "ResultPath": "$.cause", "Next": "Emit - error timeout"},
+            "Shop Unavailable": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": emit("OrderProcessor.ShopUnavailable", json!({})), "End": true},
+            "Pass": {"Type": "Pass", "Next": "Emit - order finished"},
+            "Emit - order finished": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": emit("OrderProcessor.orderFinished", json!({})), "End": true}
+        }
+    })
+}
+
+fn new_order_event() -> Value {
+    json!({"detail-type": "Validator.NewOrder", "source": "awsserverlessda.serverlesspresso",
+           "detail": {"orderId": "o-1", "userId": "u-1", "bucket": {"eventId": "default"}}})
+}
+
+#[test]
+fn an_order_runs_through_both_callbacks_to_the_end() {
+    let mut h = Host::start(order_processor(), new_order_event());
+    let get = h.take_task();
+    assert_eq!(get.resource_type, "dynamodb");
+    assert_eq!(get.parameters["Key"]["PK"]["S"], json!("config-default"));
+    h.succeed(&get, json!({"Item": {"storeOpen": {"BOOL": true}}}));
+    let list = h.take_task();
+    assert_eq!(list.resource_type, "aws-sdk:sfn");
+    assert_eq!(
+        list.parameters["StateMachineArn"],
+        json!("arn:aws:states:us-east-1:123456789012:stateMachine:Machine")
+    );
+    h.succeed(&list, json!({"Executions": [{"name": "a"}]}));
+    let started = h.take_task();
+    let token = started.token.clone().unwrap();
+    assert_eq!(
+        started.parameters["Entries"][0]["Detail"]["TaskToken"],
+        json!(token)
+    );
+    assert_eq!(started.heartbeat_seconds, Some(300));
+    h.now += 60_000;
+    let id = h.exe.task_for_token(&token).unwrap();
+    h.send(Command::TaskSucceeded {
+        task_id: id,
+        output: json!({}),
+    })
+    .unwrap();
+    let counter = h.take_task();
+    h.succeed(&counter, json!({"Attributes": {"IDvalue": {"N": "42"}}}));
+    let waiting = h.take_task();
+    assert_eq!(
+        waiting.parameters["Entries"][0]["Detail"]["orderNumber"],
+        json!("42")
+    );
+    h.now += 120_000;
+    h.succeed(&waiting, json!({}));
+    let finished = h.take_task();
+    assert_eq!(
+        finished.parameters["Entries"][0]["DetailType"],
+        json!("OrderProcessor.orderFinished")
+    );
+    h.succeed(&finished, json!({"Entries": [{"EventId": "e"}]}));
+    assert_eq!(h.outcome().status, Status::Succeeded);
+    assert!(h.timers.is_empty());
+}
+
+#[test]
+fn an_order_the_customer_abandons_times_out_through_the_catch() {
+    let mut h = Host::start(order_processor(), new_order_event());
+    let get = h.take_task();
+    h.succeed(&get, json!({"Item": {"storeOpen": {"BOOL": true}}}));
+    let list = h.take_task();
+    h.succeed(&list, json!({"Executions": []}));
+    let started = h.take_task();
+    assert_eq!(h.fire_next_timer(), 300_000);
+    let emit = h.take_task();
+    assert_eq!(
+        emit.parameters["Entries"][0]["DetailType"],
+        json!("OrderProcessor.OrderTimeOut")
+    );
+    assert_eq!(
+        emit.parameters["Entries"][0]["Detail"]["cause"],
+        json!("Customer timedout")
+    );
+    h.succeed(&emit, json!({}));
+    assert_eq!(h.outcome().status, Status::Succeeded);
+    assert_eq!(
+        h.send(Command::TaskSucceeded {
+            task_id: started.task_id,
+            output: json!({})
+        }),
+        Err(ExecutionError::Finished)
+    );
+}
+
+#[test]
+fn a_closed_shop_ends_the_order_at_once() {
+    let mut h = Host::start(order_processor(), new_order_event());
+    let get = h.take_task();
+    h.succeed(&get, json!({"Item": {"storeOpen": {"BOOL": false}}}));
+    let emit = h.take_task();
+    assert_eq!(
+        emit.parameters["Entries"][0]["DetailType"],
+        json!("OrderProcessor.ShopUnavailable")
+    );
+}
