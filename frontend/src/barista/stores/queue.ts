@@ -104,7 +104,8 @@ export const useQueueStore = defineStore('queue', () => {
       .sort((a, b) => finishedAt(b) - finishedAt(a)),
   )
   const newGroups = computed(() => groupIdenticalDrinks(newOrders.value))
-  const storeState = computed<StoreState>(() => config.value?.storeState ?? 'closed')
+  /** Null until the configuration is known: the switch then shows no state rather than a wrong one. */
+  const storeState = computed<StoreState | null>(() => config.value?.storeState ?? null)
 
   async function loadOrders() {
     try {

@@ -45,7 +45,10 @@ export const useBoardStore = defineStore('board', () => {
   let started = false
 
   const serverNow = computed(() => now.value + skewMs.value)
-  const storeState = computed<StoreState>(() => config.value?.storeState ?? 'closed')
+  /** What the QR answer said, for when the configuration could not be loaded (yet). */
+  const qrStoreState = ref<StoreState | null>(null)
+  // Unknown is not closed: a display that is offline at start-up keeps trying for a code.
+  const storeState = computed<StoreState>(() => config.value?.storeState ?? qrStoreState.value ?? 'open')
   const panel = computed(() => qrPanelState({ bucket: qr.value, now: serverNow.value, storeState: storeState.value }))
 
   const preparing = computed(() =>
@@ -90,6 +93,7 @@ export const useBoardStore = defineStore('board', () => {
       const view = await api.currentQrCode(eventId)
       skewMs.value = clockOffset(view.bucket, Date.now())
       qr.value = view.bucket
+      qrStoreState.value = view.storeState
       if (config.value && config.value.storeState !== view.storeState) void loadConfig()
       qrRetryDelay = 2000
       nextQrAttemptAt = 0

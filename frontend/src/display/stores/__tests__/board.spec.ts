@@ -8,11 +8,11 @@ const START = Date.UTC(2026, 10, 23, 20, 0, 0)
 const order = (n: number, over: Parameters<typeof orderView>[1] = {}) =>
   orderView(n, { displayName: `Name ${n}`, createdAt: START - 60_000, updatedAt: START - 60_000, ...over })
 
-function setup(opts: { admin?: boolean; qrFails?: () => boolean } = {}) {
+function setup(opts: { admin?: boolean; qrFails?: () => boolean; configFails?: boolean } = {}) {
   let window = 0
   const services = installFakeServices(
     (req) => {
-      if (req.url === '/api/events/E/config') return { body: configView() }
+      if (req.url === '/api/events/E/config') return opts.configFails ? { status: 503, body: {} } : { body: configView() }
       if (req.url.startsWith('/api/orders?')) {
         const state = new URL(req.url, 'http://x').searchParams.get('state')
         if (state === 'completed') return { body: [order(1, { state: 'completed', finishedAt: START - 30_000 })] }
@@ -122,6 +122,15 @@ describe('useBoardStore', () => {
     await vi.advanceTimersByTimeAsync(0)
     board.onMessage({ type: 'ConfigService.ConfigChanged', detail: { eventId: 'E', state: 'closed', config: configView({ storeState: 'closed', open: false }) } })
     expect(board.panel.phase).toBe('closed')
+    board.stop()
+  })
+
+  it('shows the code even when the configuration could not be loaded', async () => {
+    const { board } = setup({ configFails: true })
+    board.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(board.config).toBeNull()
+    expect(board.panel.phase).toBe('show')
     board.stop()
   })
 
