@@ -2,8 +2,8 @@
 //! delivery latency (publish call to a subscriber's client library handing over the message).
 //!
 //! ```text
-//! cargo run --release -p presso-mqtt --example fanout -- [--subscribers 1000] [--messages 200]
-//!     [--interval-ms 20] [--qos 0|1] [--transport ws|tcp] [--payload-bytes 256] [--client raw|rumqttc]
+//! cargo run --release -p presso-mqtt --example fanout -- [--subscribers 1000] [--messages 100]
+//!     [--interval-ms 100] [--qos 0|1] [--transport ws|tcp] [--payload-bytes 256] [--client raw|rumqttc]
 //! ```
 //!
 //! Subscribers run in the same process, on the same cores as the broker, so the figures include
@@ -63,8 +63,8 @@ struct Args {
 fn parse_args() -> anyhow::Result<Args> {
     let mut args = Args {
         subscribers: 1000,
-        messages: 200,
-        interval: Duration::from_millis(20),
+        messages: 100,
+        interval: Duration::from_millis(100),
         qos: QoS::AtMostOnce,
         websocket: true,
         payload_bytes: 256,
