@@ -131,6 +131,7 @@ impl Call {
             s: src.as_bytes(),
             i: 0,
             src,
+            depth: 0,
         };
         let c = p.call()?;
         p.ws();
@@ -161,6 +162,8 @@ struct P<'s> {
     s: &'s [u8],
     i: usize,
     src: &'s str,
+    /// Nesting of calls, bounded so hostile input cannot exhaust the stack.
+    depth: u32,
 }
 
 impl P<'_> {
@@ -178,6 +181,16 @@ impl P<'_> {
     }
 
     fn call(&mut self) -> Result<Call, String> {
+        if self.depth >= 32 {
+            return Err(self.bad("calls are nested too deeply"));
+        }
+        self.depth += 1;
+        let r = self.call_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn call_inner(&mut self) -> Result<Call, String> {
         self.ws();
         let start = self.i;
         while self
@@ -827,6 +840,12 @@ mod tests {
                 .map(str::len),
             Some(36)
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let deep = format!("{}1{}", "States.Array(".repeat(5_000), ")".repeat(5_000));
+        assert!(Call::parse(&deep).is_err());
     }
 
     #[test]

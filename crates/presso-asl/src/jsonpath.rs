@@ -94,6 +94,7 @@ impl JsonPath {
             s: src.as_bytes(),
             i: 0,
             src,
+            depth: 0,
         };
         let context = if src.starts_with("$$") {
             p.i = 2;
@@ -365,7 +366,11 @@ struct Parser<'s> {
     s: &'s [u8],
     i: usize,
     src: &'s str,
+    /// Nesting of filters and parentheses, bounded so hostile input cannot exhaust the stack.
+    depth: u32,
 }
+
+const MAX_DEPTH: u32 = 32;
 
 impl Parser<'_> {
     fn err(&self, what: &str) -> PathError {
@@ -617,6 +622,16 @@ impl Parser<'_> {
     }
 
     fn filter_atom(&mut self) -> Result<Filter, PathError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.err("the filter is nested too deeply"));
+        }
+        self.depth += 1;
+        let r = self.filter_atom_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn filter_atom_inner(&mut self) -> Result<Filter, PathError> {
         self.ws();
         if self.peek() == Some(b'!') && self.s.get(self.i + 1) != Some(&b'=') {
             self.i += 1;
@@ -739,6 +754,14 @@ mod tests {
             sel("$.xs[?(@.n >= 1 && @.n < 5)].s", &doc),
             Some(json!(["a"]))
         );
+    }
+
+    #[test]
+    fn deeply_nested_filters_are_refused_not_overflowed() {
+        let deep = format!("$[?({}@.a{})]", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(JsonPath::parse(&deep).is_err());
+        let nots = format!("$[?({}@.a)]", "!".repeat(10_000));
+        assert!(JsonPath::parse(&nots).is_err());
     }
 
     #[test]
