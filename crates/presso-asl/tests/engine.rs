@@ -928,3 +928,66 @@ fn a_closed_shop_ends_the_order_at_once() {
         json!("OrderProcessor.ShopUnavailable")
     );
 }
+
+#[test]
+fn data_that_is_not_where_the_paths_say_fails_with_states_runtime() {
+    let cases = [
+        (
+            json!({"Type": "Pass", "InputPath": "$.nope", "End": true}),
+            json!({}),
+            "Invalid path '$.nope'",
+        ),
+        (
+            json!({"Type": "Pass", "OutputPath": "$.nope", "End": true}),
+            json!({}),
+            "Invalid path '$.nope'",
+        ),
+        (
+            json!({"Type": "Pass", "Result": 1, "ResultPath": "$.a.b", "End": true}),
+            json!({"a": "text"}),
+            "Unable to apply ReferencePath $.a.b",
+        ),
+        (
+            json!({"Type": "Pass", "Parameters": {"x.$": "$.nope"}, "End": true}),
+            json!({}),
+            "specified for the field 'x.$' could not be found",
+        ),
+        (
+            json!({"Type": "Pass", "Parameters": {"x.$": "States.ArrayGetItem($.a, 5)"}, "End": true}),
+            json!({"a": [1]}),
+            "out of bounds",
+        ),
+        (
+            json!({"Type": "Map", "ItemsPath": "$.a", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}),
+            json!({"a": 1}),
+            "must be a JSON array",
+        ),
+        (
+            json!({"Type": "Wait", "SecondsPath": "$.s", "End": true}),
+            json!({"s": -1}),
+            "not a valid non-negative integer",
+        ),
+        (
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "D"}], "Default": "D"}),
+            json!({}),
+            "Invalid path '$.x'",
+        ),
+    ];
+    for (state, input, needle) in cases {
+        let mut def = one_state(state.clone());
+        if state["Type"] == "Choice" {
+            def["States"]["D"] = json!({"Type": "Succeed"});
+        }
+        let h = Host::start(def, input);
+        let (error, cause) = h.error();
+        assert_eq!(error.as_deref(), Some("States.Runtime"), "{state}");
+        let cause = cause.unwrap_or_default();
+        assert!(cause.contains(needle), "{state}: {cause}");
+        assert!(
+            cause.starts_with(
+                "An error occurred while executing the state 'S' (entered at the event id #2)."
+            ),
+            "{cause}"
+        );
+    }
+}
