@@ -1051,6 +1051,46 @@ async fn aborting_the_tcp_listener_task_leaves_no_stale_subscriptions() {
     .await;
 }
 
+/// The shutdown order a server embedding the broker uses: one signal stops axum (graceful) and
+/// the broker together; axum alone would not end upgraded WebSocket sessions.
+#[tokio::test]
+async fn a_graceful_axum_shutdown_with_the_broker_ends_websocket_sessions() {
+    let broker = Broker::new(Arc::new(TestAuthorizer::default()));
+    let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = http.local_addr().expect("addr").port();
+    let router = axum::Router::new().route("/mqtt", broker.websocket_route());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = tokio::spawn({
+        let broker = broker.clone();
+        let mut stopped = stopped.clone();
+        async move {
+            let signal = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+                broker.shutdown().await;
+            };
+            axum::serve(http, router)
+                .with_graceful_shutdown(signal)
+                .await
+        }
+    });
+    let url = format!("ws://127.0.0.1:{port}/mqtt");
+    let mut options = MqttOptions::new("graceful", url, port);
+    options.set_transport(Transport::Ws);
+    let (_client, mut events) = AsyncClient::new(options, 16);
+    assert!(matches!(
+        next_incoming(&mut events).await,
+        Incoming::ConnAck(_)
+    ));
+    stop.send_replace(true);
+    timeout(WAIT, server)
+        .await
+        .expect("the server stops within 5 s")
+        .expect("server task")
+        .expect("serve");
+    connection_error(&mut events).await;
+    assert_eq!(broker.session_count(), 0);
+}
+
 #[test]
 fn in_process_publish_refuses_bad_topics_and_oversized_payloads() {
     let broker = Broker::new(Arc::new(TestAuthorizer::default()));
