@@ -8,6 +8,7 @@
 //! - `bench [name]`: the benchmarks, each side by side with its peer.
 
 mod bench_asl;
+mod bench_dynamo;
 mod bench_mqtt;
 mod ci;
 mod util;
@@ -75,11 +76,13 @@ fn serve(args: &[String]) -> Result<()> {
 fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("asl") => bench_asl::run(&args[1..]),
+        Some("dynamo") => bench_dynamo::run(&args[1..]),
         Some("mqtt") => bench_mqtt::run(&args[1..]),
         None => {
             bench_asl::run(&[])?;
+            bench_dynamo::run(&[])?;
             bench_mqtt::run(&[])
         }
-        Some(other) => bail!("unknown benchmark `{other}` (known: asl, mqtt)"),
+        Some(other) => bail!("unknown benchmark `{other}` (known: asl, dynamo, mqtt)"),
     }
 }

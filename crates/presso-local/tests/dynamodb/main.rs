@@ -414,3 +414,60 @@ async fn acknowledged_writes_survive_kill_9_of_presso_serve() {
     .await;
     assert_eq!(got["Item"]["hits"]["N"], "1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presso_serve_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = support::PressoProcess::start(dir.path());
+    let c = support::client(&server.endpoint);
+    let listed = driver::run(&c, "ListTables", &json!({})).await;
+    assert_eq!(listed["TableNames"], json!([]));
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("terminate");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "exit status {status:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_returns_when_its_shutdown_future_resolves() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(presso_local::run(
+        listener,
+        async {
+            let _ = rx.await;
+        },
+        presso_local::Config::in_memory(),
+    ));
+    let c = support::client(&format!("http://{addr}"));
+    let out = driver::run(&c, "ListTables", &json!({})).await;
+    assert!(out.get("error").is_none(), "{out}");
+    drop(c);
+    tx.send(()).expect("signal");
+    let result = tokio::time::timeout(std::time::Duration::from_secs(10), server)
+        .await
+        .expect("run returns after shutdown")
+        .expect("task");
+    assert!(result.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_targets_get_an_aws_error_not_a_crash() {
+    let presso = support::spawn_presso().await;
+    let c = support::client(&presso.endpoint);
+    // An operation this endpoint does not implement, through the SDK.
+    let err = c
+        .describe_time_to_live()
+        .table_name("Nope")
+        .send()
+        .await
+        .expect_err("unsupported operation");
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    assert_eq!(err.code(), Some("UnknownOperationException"));
+}

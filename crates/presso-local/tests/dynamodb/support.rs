@@ -198,3 +198,22 @@ impl Drop for PressoProcess {
         self.kill_9();
     }
 }
+
+impl PressoProcess {
+    /// Sends SIGTERM and waits (with a deadline) for the process to exit; returns its status.
+    pub fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
