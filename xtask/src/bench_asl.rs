@@ -10,7 +10,7 @@
 //! binary (`bench asl --inner`), so the engine is optimised whatever built xtask.
 
 use anyhow::{Context, Result, bail};
-use presso_asl::{Action, Definition, Execution, HistoryEvent, StartContext};
+use presso_asl::{Action, Definition, Execution, History, StartContext};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -185,7 +185,7 @@ impl Stats {
 fn run_engine(
     def: &Arc<Definition>,
     input: &Value,
-    history: &mut Vec<Vec<HistoryEvent>>,
+    history: &mut Vec<History>,
 ) -> (u64, Option<Value>) {
     let mut ctx = StartContext::new("Bench", "run", 1_763_900_000_000, 1);
     // The 10,000-item Map records ~40,000 events, past AWS's 25,000-event history cap

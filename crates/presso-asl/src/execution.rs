@@ -15,7 +15,8 @@ use crate::definition::{
 };
 use crate::expr::{ContextView, ExecInfo, Scope};
 use crate::history::{
-    EventDetails, HistoryEvent, LambdaFunctionScheduled, StateType, TaskResource, TaskScheduled,
+    EventDetails, History, HistoryEvent, LambdaFunctionScheduled, PayloadId, StateType,
+    TaskResource, TaskScheduled,
 };
 use crate::jsonpath::JsonPath;
 use crate::rng::Rng;
@@ -138,7 +139,7 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Append these events to the execution's history.
-    History(Vec<HistoryEvent>),
+    History(History),
     RunTask(TaskRequest),
     StartTimer {
         timer_id: u64,
@@ -388,10 +389,26 @@ struct Cx<'a> {
     transitions: &'a mut u64,
     max_history_events: u64,
     events: Vec<HistoryEvent>,
+    payloads: Vec<Data>,
     actions: Vec<Action>,
 }
 
 impl Cx<'_> {
+    /// Files a state payload for this batch's events; consecutive events showing the
+    /// same data share one entry (no copy, no reference count per event).
+    fn payload(&mut self, silent: bool, d: &Data) -> PayloadId {
+        if silent {
+            return PayloadId(0);
+        }
+        if let Some(last) = self.payloads.last()
+            && Arc::ptr_eq(last, d)
+        {
+            return PayloadId(self.payloads.len() as u32 - 1);
+        }
+        self.payloads.push(d.clone());
+        PayloadId(self.payloads.len() as u32 - 1)
+    }
+
     fn emit(&mut self, silent: bool, details: EventDetails) -> u64 {
         if silent {
             return 0;
@@ -674,12 +691,13 @@ impl Branch {
         };
         *cx.transitions += 1;
         let ty = state_type(&st.kind);
+        let pid = cx.payload(self.silent, &input);
         let id = cx.emit(
             self.silent,
             EventDetails::StateEntered {
                 state_type: ty,
                 name: st.name.clone(),
-                input: input.clone(),
+                input: pid,
             },
         );
         if st.passthrough {
@@ -691,12 +709,13 @@ impl Branch {
     }
 
     fn exit(&self, cx: &mut Cx<'_>, st: &State, output: Data) -> Cursor {
+        let pid = cx.payload(self.silent, &output);
         cx.emit(
             self.silent,
             EventDetails::StateExited {
                 state_type: state_type(&st.kind),
                 name: st.name.clone(),
-                output: output.clone(),
+                output: pid,
             },
         );
         self.goto(st.next, output)
@@ -798,12 +817,13 @@ impl Branch {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
+                let pid = cx.payload(self.silent, &out);
                 cx.emit(
                     self.silent,
                     EventDetails::StateExited {
                         state_type: StateType::Choice,
                         name: st.name.clone(),
-                        output: out.clone(),
+                        output: pid,
                     },
                 );
                 Cursor::Enter {
@@ -817,12 +837,13 @@ impl Branch {
                     .and_then(|v| select_path(&st.output_path, v, &ctx, cx.rng));
                 match out {
                     Ok(o) => {
+                        let pid = cx.payload(self.silent, &o);
                         cx.emit(
                             self.silent,
                             EventDetails::StateExited {
                                 state_type: StateType::Succeed,
                                 name: st.name.clone(),
-                                output: o.clone(),
+                                output: pid,
                             },
                         );
                         Cursor::Succeeded(o)
@@ -1541,12 +1562,13 @@ impl Branch {
         if let Some(c) = st.catch.iter().find(|c| matches_error(&c.errors, &fault)) {
             return match apply_result_path(&c.result_path, raw, Arc::new(fault.output())) {
                 Ok(out) => {
+                    let pid = cx.payload(self.silent, &out);
                     cx.emit(
                         self.silent,
                         EventDetails::StateExited {
                             state_type: state_type(&st.kind),
                             name: st.name.clone(),
-                            output: out.clone(),
+                            output: pid,
                         },
                     );
                     Cursor::Enter {
@@ -1841,7 +1863,14 @@ impl Execution {
         let hint = (2 * exe.def.state_count() + 4).min(4096);
         let actions = exe.step(ctx.now_ms, hint, |cx, root| {
             let role_arn = cx.info.role_arn.clone();
-            cx.emit(false, EventDetails::ExecutionStarted { input, role_arn });
+            let pid = cx.payload(false, &input);
+            cx.emit(
+                false,
+                EventDetails::ExecutionStarted {
+                    input: pid,
+                    role_arn,
+                },
+            );
             if let Some(t) = cx.def.timeout_seconds {
                 cx.timer(
                     &[],
@@ -2006,6 +2035,7 @@ impl Execution {
             transitions,
             max_history_events: *max_history_events,
             events: Vec::with_capacity(events_hint),
+            payloads: Vec::new(),
             actions: Vec::new(),
         };
         let result = f(&mut cx, root);
@@ -2015,12 +2045,8 @@ impl Execution {
             Err(StepEnd::End(o)) => ended = Some(*o),
             Ok(()) => match std::mem::replace(&mut root.cur, Cursor::Idle) {
                 Cursor::Succeeded(out) => {
-                    cx.emit(
-                        false,
-                        EventDetails::ExecutionSucceeded {
-                            output: out.clone(),
-                        },
-                    );
+                    let pid = cx.payload(false, &out);
+                    cx.emit(false, EventDetails::ExecutionSucceeded { output: pid });
                     ended = Some(Outcome {
                         status: Status::Succeeded,
                         output: Some(Arc::unwrap_or_clone(out)),
@@ -2060,7 +2086,10 @@ impl Execution {
         }
         let mut actions = Vec::with_capacity(cx.actions.len() + 2);
         if !cx.events.is_empty() {
-            actions.push(Action::History(std::mem::take(&mut cx.events)));
+            actions.push(Action::History(History {
+                events: std::mem::take(&mut cx.events),
+                payloads: std::mem::take(&mut cx.payloads),
+            }));
         }
         actions.append(&mut cx.actions);
         if let Some(o) = ended {

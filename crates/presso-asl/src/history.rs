@@ -1,14 +1,64 @@
 //! Execution history events, shaped like AWS `GetExecutionHistory` events.
 //!
-//! Events are recorded cheaply while the engine runs (typed details, payloads kept as
-//! JSON values) and serialize to AWS's wire shape — `timestamp`, `type`, `id`,
-//! `previousEventId` and one `<kind>EventDetails` object whose payloads (`input`,
-//! `output`, `parameters`) are JSON *strings* — so a host can serve them directly.
+//! Events are recorded cheaply while the engine runs: typed details, and state
+//! payloads (`input`/`output`) kept once per batch in [`History::payloads`] and referred
+//! to by [`PayloadId`] — a state that passes its input on shares one payload with every
+//! event that shows it. A [`History`] serializes to AWS's wire shape — `timestamp`,
+//! `type`, `id`, `previousEventId` and one `<kind>EventDetails` object whose payloads
+//! (`input`, `output`, `parameters`) are JSON *strings* — so a host can serve it directly.
 
 use crate::name::StateName;
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde::ser::{Serialize, SerializeSeq, Serializer};
 use serde_json::{Value, json};
 use std::sync::Arc;
+
+/// A state payload of one [`History`] batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PayloadId(pub u32);
+
+/// One batch of history, as returned by one `start`/`handle` call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    pub events: Vec<HistoryEvent>,
+    /// The state payloads the events refer to.
+    pub payloads: Vec<Arc<Value>>,
+}
+
+impl History {
+    /// The payload an event refers to (`null` for an id from another batch).
+    pub fn payload(&self, id: PayloadId) -> &Value {
+        self.payloads.get(id.0 as usize).map_or(&Value::Null, |v| v)
+    }
+
+    /// One event in AWS's `GetExecutionHistory` shape.
+    pub fn event_json(&self, e: &HistoryEvent) -> Value {
+        let mut m = serde_json::Map::new();
+        // The JSON protocol sends timestamps as epoch seconds.
+        m.insert("timestamp".into(), json!(e.timestamp_ms as f64 / 1000.0));
+        m.insert("type".into(), json!(e.event_type()));
+        m.insert("id".into(), json!(e.id));
+        m.insert("previousEventId".into(), json!(e.previous_event_id));
+        if let Some((k, v)) = e.details.details_json(self) {
+            m.insert(k.into(), v);
+        }
+        Value::Object(m)
+    }
+
+    /// Every event of the batch in AWS's shape, ready to store or serve one by one.
+    pub fn to_aws_json(&self) -> Vec<Value> {
+        self.events.iter().map(|e| self.event_json(e)).collect()
+    }
+}
+
+impl Serialize for History {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.events.len()))?;
+        for e in &self.events {
+            seq.serialize_element(&self.event_json(e))?;
+        }
+        seq.end()
+    }
+}
 
 /// One history event.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,11 +144,11 @@ pub struct LambdaFunctionScheduled {
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventDetails {
     ExecutionStarted {
-        input: Arc<Value>,
+        input: PayloadId,
         role_arn: String,
     },
     ExecutionSucceeded {
-        output: Arc<Value>,
+        output: PayloadId,
     },
     ExecutionFailed {
         error: Option<String>,
@@ -115,12 +165,12 @@ pub enum EventDetails {
     StateEntered {
         state_type: StateType,
         name: StateName,
-        input: Arc<Value>,
+        input: PayloadId,
     },
     StateExited {
         state_type: StateType,
         name: StateName,
-        output: Arc<Value>,
+        output: PayloadId,
     },
     TaskScheduled(Box<TaskScheduled>),
     TaskStarted {
@@ -230,7 +280,8 @@ impl EventDetails {
     }
 
     /// The `<kind>EventDetails` key and object, or `None` for events without details.
-    pub fn details_json(&self) -> Option<(&'static str, Value)> {
+    pub fn details_json(&self, history: &History) -> Option<(&'static str, Value)> {
+        let state_payload = |id: &PayloadId| Value::String(history.payload(*id).to_string());
         use EventDetails as E;
         let payload = |v: &Value| Value::String(v.to_string());
         let err = |e: &Option<String>, c: &Option<String>| {
@@ -258,11 +309,11 @@ impl EventDetails {
         Some(match self {
             E::ExecutionStarted { input, role_arn } => (
                 "executionStartedEventDetails",
-                json!({"input": payload(input), "inputDetails": truncated, "roleArn": role_arn}),
+                json!({"input": state_payload(input), "inputDetails": truncated, "roleArn": role_arn}),
             ),
             E::ExecutionSucceeded { output } => (
                 "executionSucceededEventDetails",
-                json!({"output": payload(output), "outputDetails": truncated}),
+                json!({"output": state_payload(output), "outputDetails": truncated}),
             ),
             E::ExecutionFailed { error, cause } => {
                 ("executionFailedEventDetails", err(error, cause))
@@ -275,11 +326,11 @@ impl EventDetails {
             }
             E::StateEntered { name, input, .. } => (
                 "stateEnteredEventDetails",
-                json!({"name": &**name, "input": payload(input), "inputDetails": truncated}),
+                json!({"name": &**name, "input": state_payload(input), "inputDetails": truncated}),
             ),
             E::StateExited { name, output, .. } => (
                 "stateExitedEventDetails",
-                json!({"name": &**name, "output": payload(output), "outputDetails": truncated}),
+                json!({"name": &**name, "output": state_payload(output), "outputDetails": truncated}),
             ),
             E::TaskScheduled(t) => {
                 let TaskScheduled {
@@ -387,22 +438,6 @@ impl HistoryEvent {
     }
 }
 
-impl Serialize for HistoryEvent {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let details = self.details.details_json();
-        let mut m = s.serialize_map(Some(if details.is_some() { 5 } else { 4 }))?;
-        // The JSON protocol sends timestamps as epoch seconds.
-        m.serialize_entry("timestamp", &(self.timestamp_ms as f64 / 1000.0))?;
-        m.serialize_entry("type", self.event_type())?;
-        m.serialize_entry("id", &self.id)?;
-        m.serialize_entry("previousEventId", &self.previous_event_id)?;
-        if let Some((k, v)) = details {
-            m.serialize_entry(k, &v)?;
-        }
-        m.end()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,14 +451,18 @@ mod tests {
             details: EventDetails::StateEntered {
                 state_type: StateType::Pass,
                 name: StateName::from("A"),
-                input: Arc::new(json!({"x": 1})),
+                input: PayloadId(0),
             },
         };
-        let v = serde_json::to_value(&e).unwrap();
+        let h = History {
+            events: vec![e],
+            payloads: vec![Arc::new(json!({"x": 1}))],
+        };
+        let v = serde_json::to_value(&h).unwrap();
         assert_eq!(
             v,
-            json!({"timestamp": 1.5, "type": "PassStateEntered", "id": 2, "previousEventId": 1,
-                   "stateEnteredEventDetails": {"name": "A", "input": "{\"x\":1}", "inputDetails": {"truncated": false}}})
+            json!([{"timestamp": 1.5, "type": "PassStateEntered", "id": 2, "previousEventId": 1,
+                   "stateEnteredEventDetails": {"name": "A", "input": "{\"x\":1}", "inputDetails": {"truncated": false}}}])
         );
     }
 
@@ -439,7 +478,7 @@ mod tests {
             timeout_seconds: Some(30),
             heartbeat_seconds: None,
         }));
-        let (k, v) = e.details_json().unwrap();
+        let (k, v) = e.details_json(&History::default()).unwrap();
         assert_eq!(k, "taskScheduledEventDetails");
         assert_eq!(v["parameters"], "{\"a\":1}");
         assert_eq!(v["timeoutInSeconds"], 30);

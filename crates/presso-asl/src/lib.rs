@@ -75,6 +75,7 @@ pub use execution::{
     MAX_PAYLOAD_BYTES, Outcome, StartContext, Status, TaskRequest,
 };
 pub use history::{
-    EventDetails, HistoryEvent, LambdaFunctionScheduled, StateType, TaskResource, TaskScheduled,
+    EventDetails, History, HistoryEvent, LambdaFunctionScheduled, PayloadId, StateType,
+    TaskResource, TaskScheduled,
 };
 pub use name::StateName;

@@ -143,7 +143,7 @@ fn run_case(def: Value, input: Value) -> Result<Run, String> {
         for a in actions.drain(..) {
             match a {
                 Action::History(evs) => {
-                    history.extend(evs.iter().map(|e| e.event_type().to_owned()))
+                    history.extend(evs.events.iter().map(|e| e.event_type().to_owned()))
                 }
                 Action::StartTimer {
                     timer_id,

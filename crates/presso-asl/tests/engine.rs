@@ -17,6 +17,8 @@ struct Host {
     exe: Execution,
     now: i64,
     events: Vec<HistoryEvent>,
+    /// Each event in AWS's JSON shape, in the same order as `events`.
+    wire: Vec<Value>,
     tasks: Vec<TaskRequest>,
     timers: BTreeMap<u64, i64>,
     outcome: Option<Outcome>,
@@ -35,6 +37,7 @@ impl Host {
             exe,
             now: T0,
             events: Vec::new(),
+            wire: Vec::new(),
             tasks: Vec::new(),
             timers: BTreeMap::new(),
             outcome: None,
@@ -46,7 +49,10 @@ impl Host {
     fn apply(&mut self, actions: Vec<Action>) {
         for a in actions {
             match a {
-                Action::History(evs) => self.events.extend(evs),
+                Action::History(batch) => {
+                    self.wire.extend(batch.to_aws_json());
+                    self.events.extend(batch.events);
+                }
                 Action::RunTask(t) => self.tasks.push(t),
                 Action::StartTimer {
                     timer_id,
@@ -236,7 +242,7 @@ fn a_task_is_scheduled_with_resolved_parameters_and_its_history_has_aws_events()
             "ExecutionSucceeded"
         ]
     );
-    let scheduled = serde_json::to_value(&h.events[2]).unwrap();
+    let scheduled = h.wire[2].clone();
     let d = &scheduled["taskScheduledEventDetails"];
     assert_eq!(d["resourceType"], "lambda");
     assert_eq!(d["resource"], "invoke");

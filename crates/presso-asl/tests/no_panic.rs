@@ -363,10 +363,8 @@ fn drive(def: Definition, input: Value, script: &[u8]) {
                 } => timers.push((fire_at_ms, timer_id)),
                 Action::CancelTimer { timer_id } => timers.retain(|(_, id)| *id != timer_id),
                 Action::Finished(_) => return,
-                Action::History(evs) => {
-                    for e in evs {
-                        let _ = serde_json::to_string(&e).expect("events serialize");
-                    }
+                Action::History(h) => {
+                    let _ = serde_json::to_string(&h).expect("events serialize");
                 }
             }
         }
