@@ -1,6 +1,7 @@
 //! [`IdentityProvider`]: opens the store, runs one operation per call in one transaction, and
 //! answers the host's questions about keys, tokens and the outbox.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -16,6 +17,7 @@ use crate::tokens::Claims;
 use crate::{admin, auth, ids, store, tokens};
 
 const KEY_META: &str = "signing_key_pkcs1_der";
+const VERIFIED_CACHE_MAX: usize = 4096;
 
 /// Where the identity provider keeps its state.
 #[derive(Debug, Clone)]
@@ -121,6 +123,10 @@ pub struct UserSpec {
 /// The identity provider: every pool, client, group and user of one data directory.
 pub struct IdentityProvider {
     conn: Mutex<Connection>,
+    /// Tokens whose signature already checked out. Every API request and MQTT connect of a
+    /// signed-in user presents the same token, and an RSA check costs far more than a lookup;
+    /// expiry and the pool are still checked on every call.
+    verified: Mutex<HashMap<String, Claims>>,
     key: SigningKey,
     region: String,
     clock: Arc<dyn Clock>,
@@ -208,6 +214,7 @@ impl IdentityProvider {
         };
         Ok(Self {
             conn: Mutex::new(conn),
+            verified: Mutex::new(HashMap::new()),
             key,
             region: options.region,
             clock: options.clock,
@@ -450,7 +457,30 @@ impl IdentityProvider {
     /// issuer of an existing pool, expiry on the injected clock). Audience is the caller's to
     /// check against `Claims::client_id`.
     pub fn verify(&self, token: &str) -> Result<Claims, VerifyError> {
-        let claims = tokens::verify(&self.key, token, self.clock.now_millis())?;
+        let now = self.clock.now_millis();
+        let cached = self
+            .verified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(token)
+            .cloned();
+        let claims = match cached {
+            Some(claims) if claims.exp.saturating_mul(1000) > now => claims,
+            Some(_) => return Err(VerifyError::Expired),
+            None => {
+                let claims = tokens::verify(&self.key, token, now)?;
+                let mut cache = self
+                    .verified
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if cache.len() >= VERIFIED_CACHE_MAX {
+                    // Crude but bounded: the working set of live tokens refills it quickly.
+                    cache.clear();
+                }
+                cache.insert(token.to_string(), claims.clone());
+                claims
+            }
+        };
         match self.pool_exists(&claims.user_pool_id) {
             Ok(true) => Ok(claims),
             _ => Err(VerifyError::UnknownIssuer(claims.issuer)),

@@ -175,6 +175,11 @@ fn verify_returns_the_claims_a_host_authorizes_with() {
     assert_eq!(access.sub, id.sub);
     assert_eq!(access.username, id.username);
     assert_eq!(access.raw["scope"], "aws.cognito.signin.user.admin");
+
+    // A token verified before is still checked for expiry on every call.
+    env.clock.advance_secs(3601);
+    let token = tokens["AccessToken"].as_str().unwrap();
+    assert_eq!(env.idp.verify(token).unwrap_err(), VerifyError::Expired);
 }
 
 #[test]
