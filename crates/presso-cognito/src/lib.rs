@@ -46,4 +46,4 @@ pub use service::{
     CONTENT_TYPE, ClientSpec, IdentityProvider, OPERATIONS, OpenError, Options, PoolSpec, Storage,
     TARGET_PREFIX, UserSpec,
 };
-pub use tokens::{Claims, TokenUse};
+pub use tokens::{Claims, TokenUse, local_issuer};

@@ -205,6 +205,22 @@ pub(crate) fn verify(
     })
 }
 
+/// Maps an issuer as a template names it for AWS (`https://cognito-idp.<region>.amazonaws.com/
+/// <poolId>`, say in an HTTP API's JWT authorizer) to the issuer of this identity provider's
+/// tokens for the same pool. Any other issuer is returned unchanged.
+pub fn local_issuer(configured: &str) -> String {
+    let trimmed = configured.trim_end_matches('/');
+    if let Some((host, pool_id)) = trimmed
+        .strip_prefix("https://cognito-idp.")
+        .and_then(|rest| rest.split_once('/'))
+        && host.ends_with(".amazonaws.com")
+        && ids::is_pool_id(pool_id)
+    {
+        return issuer(pool_id);
+    }
+    configured.to_string()
+}
+
 pub(crate) fn groups_claim(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Array(items)) => items
@@ -212,5 +228,32 @@ pub(crate) fn groups_claim(value: Option<&Value>) -> Vec<String> {
             .filter_map(|v| v.as_str().map(str::to_string))
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_issuer;
+
+    #[test]
+    fn aws_issuers_map_to_local_ones_and_others_stay() {
+        let cases = [
+            (
+                "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123xyz",
+                "https://cognito-idp.eu-west-1.localhost/eu-west-1_AbC123xyz",
+            ),
+            (
+                "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbC123xyz/",
+                "https://cognito-idp.us-east-1.localhost/us-east-1_AbC123xyz",
+            ),
+            ("https://example.com/issuer", "https://example.com/issuer"),
+            (
+                "https://cognito-idp.us-east-1.localhost/us-east-1_AbC123xyz",
+                "https://cognito-idp.us-east-1.localhost/us-east-1_AbC123xyz",
+            ),
+        ];
+        for (configured, expected) in cases {
+            assert_eq!(local_issuer(configured), expected, "{configured}");
+        }
     }
 }
