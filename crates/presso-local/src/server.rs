@@ -42,7 +42,24 @@ async fn aws_json_call(
         .unwrap_or("");
     let (service, operation) = target.split_once('.').unwrap_or((target, ""));
     match service {
-        dynamodb::TARGET_PREFIX => dynamodb::handle(&state.dynamodb, operation, &body),
+        dynamodb::TARGET_PREFIX => {
+            // SQLite calls block: run them off the async workers (other services share them),
+            // which also lets concurrent writes meet in the store's group commit.
+            let store = state.dynamodb.clone();
+            let operation = operation.to_string();
+            match tokio::task::spawn_blocking(move || dynamodb::handle(&store, &operation, &body))
+                .await
+            {
+                Ok(response) => response,
+                Err(err) => aws_json::error(
+                    JsonVersion::V1_0,
+                    AwsError::server(
+                        "com.amazonaws.dynamodb.v20120810#InternalServerError",
+                        format!("the request handler failed: {err}"),
+                    ),
+                ),
+            }
+        }
         _ => aws_json::error(
             JsonVersion::V1_1,
             AwsError::client(

@@ -471,3 +471,85 @@ async fn unknown_targets_get_an_aws_error_not_a_crash() {
     use aws_sdk_dynamodb::error::ProvideErrorMetadata;
     assert_eq!(err.code(), Some("UnknownOperationException"));
 }
+
+/// Sends one raw HTTP/1.1 request and returns the status and body.
+async fn raw_post(endpoint: &str, target: &str, body: &[u8]) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: {target}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.expect("write");
+    s.write_all(body).await.expect("write");
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.expect("read");
+    let text = String::from_utf8_lossy(&out);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bodies_get_typed_client_errors_on_every_operation() {
+    let presso = support::spawn_presso().await;
+    let ops = [
+        "CreateTable",
+        "DescribeTable",
+        "ListTables",
+        "DeleteTable",
+        "UpdateTable",
+        "PutItem",
+        "GetItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "TransactGetItems",
+    ];
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{".to_vec(),
+        b"[]".to_vec(),
+        b"null".to_vec(),
+        br#"{"TableName": 5}"#.to_vec(),
+        br#"{"TableName": "T", "Item": {"a": {}}, "Key": {"a": {"S": "x", "N": "1"}}}"#.to_vec(),
+        br#"{"TableName": "T", "Item": {"a": {"N": "not a number"}}, "Limit": -1, "Segment": 3}"#
+            .to_vec(),
+        vec![0xff, 0xfe, 0x00, 0x7b],
+        deep.into_bytes(),
+    ];
+    for op in ops {
+        for body in &bodies {
+            let (status, out) =
+                raw_post(&presso.endpoint, &format!("DynamoDB_20120810.{op}"), body).await;
+            // ListTables has no required member, so an object of unknown members is valid.
+            if status == 200 && op == "ListTables" && body.first() == Some(&b'{') && body.len() > 1
+            {
+                continue;
+            }
+            assert_eq!(
+                status,
+                400,
+                "{op} {:?}: {out}",
+                String::from_utf8_lossy(body)
+            );
+            let ty = out["__type"].as_str().unwrap_or_default();
+            assert!(
+                ty.starts_with("com.amazonaws.dynamodb.v20120810#"),
+                "{op}: {out}"
+            );
+        }
+    }
+    // The server still answers afterwards.
+    let (status, _) = raw_post(&presso.endpoint, "DynamoDB_20120810.ListTables", b"{}").await;
+    assert_eq!(status, 200);
+}
