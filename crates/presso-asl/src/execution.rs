@@ -1778,12 +1778,12 @@ impl Branch {
                         }
                         let ev = if spec.lambda_function {
                             EventDetails::LambdaFunctionSucceeded {
-                                output: output.clone(),
+                                output: Box::new(output.clone()),
                             }
                         } else {
                             EventDetails::TaskSucceeded {
                                 task: res,
-                                output: output.clone(),
+                                output: Box::new(output.clone()),
                             }
                         };
                         cx.emit(self.silent, ev);

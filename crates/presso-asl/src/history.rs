@@ -178,7 +178,7 @@ pub enum EventDetails {
     },
     TaskSucceeded {
         task: Arc<TaskResource>,
-        output: Value,
+        output: Box<Value>,
     },
     TaskFailed {
         task: Arc<TaskResource>,
@@ -193,7 +193,7 @@ pub enum EventDetails {
     LambdaFunctionScheduled(Box<LambdaFunctionScheduled>),
     LambdaFunctionStarted,
     LambdaFunctionSucceeded {
-        output: Value,
+        output: Box<Value>,
     },
     LambdaFunctionFailed {
         error: Option<String>,
@@ -483,5 +483,17 @@ mod tests {
         assert_eq!(v["parameters"], "{\"a\":1}");
         assert_eq!(v["timeoutInSeconds"], 30);
         assert!(v.get("heartbeatInSeconds").is_none());
+    }
+}
+#[cfg(test)]
+mod size_budget {
+    #[test]
+    fn events_stay_small() {
+        // Two events are recorded per state transition: keep them compact.
+        assert!(
+            std::mem::size_of::<super::HistoryEvent>() <= 88,
+            "{}",
+            std::mem::size_of::<super::HistoryEvent>()
+        );
     }
 }
