@@ -40,12 +40,23 @@
 //!   `Arc`); problems come back as [`Diagnostic`]s naming the JSON path of each, in the
 //!   shape of `ValidateStateMachineDefinition`. JSONata definitions are refused for now.
 //! - [`Execution::start`] / [`Execution::handle`] drive one execution and return
-//!   [`Action`]s: [`Action::History`] (events shaped like `GetExecutionHistory`'s,
-//!   serializable as-is), [`Action::RunTask`] (resolved parameters, task token,
-//!   timeout/heartbeat), [`Action::StartTimer`]/[`Action::CancelTimer`] (absolute times
-//!   on the host's clock) and [`Action::Finished`].
+//!   [`Action`]s, to be carried out in order: [`Action::History`] (a [`History`] batch;
+//!   [`History::to_aws_json`] gives each event in `GetExecutionHistory`'s shape, and the
+//!   batch serializes to that array), [`Action::RunTask`] (resolved parameters, task
+//!   token, timeout/heartbeat), [`Action::StartTimer`]/[`Action::CancelTimer`] (absolute
+//!   times on the host's clock) and finally [`Action::Finished`].
+//! - Commands: [`Command::TaskSucceeded`]/[`Command::TaskFailed`]/[`Command::TaskHeartbeat`]
+//!   by task id ([`Execution::task_for_token`] maps a `SendTask*` token to it),
+//!   [`Command::TimerFired`] and [`Command::Stop`]. A command the execution cannot use
+//!   (finished execution, stale task) is an [`ExecutionError`], which the host maps to
+//!   AWS's `TaskTimedOut`/`InvalidToken`/`ExecutionDoesNotExist` answers.
+//! - Limits as in AWS: payloads over [`MAX_PAYLOAD_BYTES`] fail with
+//!   `States.DataLimitExceeded`; a history reaching [`MAX_HISTORY_EVENTS`] fails the
+//!   execution (which also stops a workflow that loops without ever waiting).
 //! - [`ExecutionState`] (what `Execution` serializes to) is plain serde data: persist it,
-//!   and after a restart re-attach it with [`Execution::restore`].
+//!   and after a restart re-attach it with [`Execution::restore`]. Randomness (task
+//!   tokens, `States.UUID`, retry jitter) comes from [`StartContext::seed`], so a run is
+//!   reproducible; seed it from a CSPRNG where tokens must be unguessable.
 //!
 //! # Modules
 //!
@@ -56,7 +67,7 @@
 //! - `jsonpath`, `intrinsic`, `choice`: the JSONPath dialect, intrinsic functions and
 //!   Choice rules.
 //! - `history`: event types and their AWS wire shape.
-//! - `timestamp`, `rng`: RFC 3339 and a seeded PRNG, both deterministic.
+//! - `timestamp`, `rng`, `name`: RFC 3339, a seeded PRNG, and compact state names.
 
 mod choice;
 mod definition;
