@@ -35,6 +35,9 @@ pub enum Error {
     /// The request body is not the JSON shape the operation takes.
     #[error("{0}")]
     Serialization(String),
+    /// An operation name this store does not answer.
+    #[error("{0}")]
+    UnknownOperation(String),
     /// Anything the client cannot fix: storage failures.
     #[error("internal error: {0}")]
     Internal(String),
@@ -54,6 +57,7 @@ impl Error {
             Error::ResourceInUse(_) => "ResourceInUseException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::Serialization(_) => "SerializationException",
+            Error::UnknownOperation(_) => "UnknownOperationException",
             Error::Internal(_) => "InternalServerError",
         }
     }

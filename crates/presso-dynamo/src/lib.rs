@@ -8,11 +8,12 @@
 //! [`Store`] directly.
 //!
 //! Modules: [`value`] (attribute values, item size, key encoding), [`number`] (38-digit
-//! decimals), [`expr`] (parse and evaluate expressions), [`schema`] (table definitions and
+//! decimals), [`expr`] (parse and evaluate expressions), [`json`] (operations by name on JSON), [`schema`] (table definitions and
 //! key rules), [`model`] (request/response shapes), [`store`] (SQLite storage and operations).
 
 pub mod error;
 pub mod expr;
+pub mod json;
 pub mod model;
 pub mod number;
 pub mod schema;

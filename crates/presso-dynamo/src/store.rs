@@ -405,9 +405,9 @@ impl Store {
             }
         };
         // Each read runs in one transaction so multi-row reads see one snapshot.
-        conn.execute_batch("BEGIN")?;
+        exec_cached(&conn, "BEGIN")?;
         let result = f(&conn);
-        let _ = conn.execute_batch("COMMIT");
+        let _ = exec_cached(&conn, "COMMIT");
         let mut pool = lock(&self.inner.readers);
         if pool.len() < 8 {
             pool.push(conn);

@@ -8,8 +8,6 @@
 use crate::aws_json::{self, AwsError, JsonVersion};
 use axum::response::Response;
 use presso_dynamo::{Error, Store};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// The `X-Amz-Target` prefix DynamoDB requests carry.
@@ -30,64 +28,13 @@ pub fn handle(store: &Store, operation: &str, body: &[u8]) -> Response {
 }
 
 fn dispatch(store: &Store, operation: &str, body: &[u8]) -> Result<Vec<u8>, AwsError> {
-    match operation {
-        "CreateTable" => call(body, |i| store.create_table(i)),
-        "DescribeTable" => call(body, |i| store.describe_table(i)),
-        "ListTables" => call(body, |i| store.list_tables(i)),
-        "DeleteTable" => call(body, |i| store.delete_table(i)),
-        "UpdateTable" => call(body, |i| store.update_table(i)),
-        "PutItem" => call(body, |i| store.put_item(i)),
-        "GetItem" => call(body, |i| store.get_item(i)),
-        "UpdateItem" => call(body, |i| store.update_item(i)),
-        "DeleteItem" => call(body, |i| store.delete_item(i)),
-        "Query" => call(body, |i| store.query(i)),
-        "Scan" => call(body, |i| store.scan(i)),
-        "BatchGetItem" => call(body, |i| store.batch_get_item(i)),
-        "BatchWriteItem" => call(body, |i| store.batch_write_item(i)),
-        "TransactWriteItems" => call(body, |i| store.transact_write_items(i)),
-        "TransactGetItems" => call(body, |i| store.transact_get_items(i)),
-        "DescribeEndpoints" => Ok(serde_json::to_vec(&serde_json::json!({
+    if operation == "DescribeEndpoints" {
+        let endpoints = serde_json::json!({
             "Endpoints": [{"Address": "localhost", "CachePeriodInMinutes": 1440}]
-        }))
-        .unwrap_or_default()),
-        other => Err(AwsError::client(
-            format!("{NAMESPACE}UnknownOperationException"),
-            format!("Unknown operation: {other}"),
-        )),
+        });
+        return Ok(serde_json::to_vec(&endpoints).unwrap_or_default());
     }
-}
-
-fn call<I: DeserializeOwned, O: Serialize>(
-    body: &[u8],
-    op: impl FnOnce(I) -> presso_dynamo::Result<O>,
-) -> Result<Vec<u8>, AwsError> {
-    let body = if body.is_empty() {
-        b"{}".as_slice()
-    } else {
-        body
-    };
-    let input: I = serde_json::from_slice(body).map_err(bad_body)?;
-    let output = op(input).map_err(to_aws)?;
-    serde_json::to_vec(&output)
-        .map_err(|e| AwsError::server(format!("{NAMESPACE}InternalServerError"), e.to_string()))
-}
-
-fn bad_body(err: serde_json::Error) -> AwsError {
-    let text = err.to_string();
-    if let Some(rest) = text.strip_prefix("missing field `") {
-        let field = rest.split('`').next().unwrap_or("");
-        let mut camel = field.to_string();
-        if let Some(first) = camel.get_mut(0..1) {
-            first.make_ascii_lowercase();
-        }
-        return AwsError::client(
-            format!("{NAMESPACE}ValidationException"),
-            format!(
-                "1 validation error detected: Value null at '{camel}' failed to satisfy constraint: Member must not be null"
-            ),
-        );
-    }
-    AwsError::client(format!("{NAMESPACE}SerializationException"), text)
+    store.call_json(operation, body).map_err(to_aws)
 }
 
 /// Maps the store's error to DynamoDB's wire error, with the extra members some carry.
