@@ -154,10 +154,13 @@ pub(crate) fn compile(v: &Value, loc: &str, top: bool) -> Result<Rule, (String, 
     })?;
     let mut found: Option<Rule> = None;
     for (k, x) in m {
-        if matches!(k.as_str(), "Variable" | "Next" | "Comment") {
-            continue;
-        }
         if !top && k == "Next" {
+            return err(
+                k,
+                "Only top-level Choice rules may have a 'Next' field".into(),
+            );
+        }
+        if matches!(k.as_str(), "Variable" | "Next" | "Comment") {
             continue;
         }
         let rule = if k == "StringMatches" {
@@ -635,5 +638,12 @@ mod tests {
             .is_err()
         );
         assert!(check(json!({"And": []}), json!({})).is_err());
+        assert!(
+            check(
+                json!({"Not": {"Variable": "$.v", "IsNull": true, "Next": "X"}}),
+                json!({})
+            )
+            .is_err()
+        );
     }
 }

@@ -1148,6 +1148,18 @@ impl Compiler {
     }
 
     fn map(&mut self, m: &Map<String, Value>, loc: &str) -> Kind {
+        // Reading items from S3 or writing results there would silently do something
+        // else here than on AWS: refuse them until they are supported.
+        for k in ["ItemReader", "ResultWriter", "ItemBatcher"] {
+            if m.contains_key(k) {
+                self.schema(
+                    &format!("{loc}/{k}"),
+                    format!(
+                        "The field '{k}' (Distributed Map over external data) is not supported yet"
+                    ),
+                );
+            }
+        }
         let (proc_key, proc) = match (m.get("ItemProcessor"), m.get("Iterator")) {
             (Some(p), None) => ("ItemProcessor", Some(p)),
             (None, Some(p)) => ("Iterator", Some(p)),

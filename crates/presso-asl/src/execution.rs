@@ -523,10 +523,18 @@ fn apply_result_path(spec: &ResultPath, raw: Data, result: Data) -> Result<Data,
         ResultPath::Replace => Ok(result),
         ResultPath::Discard => Ok(raw),
         ResultPath::At(p) => {
-            let mut doc = Arc::unwrap_or_clone(raw);
-            p.set(&mut doc, Arc::unwrap_or_clone(result))
-                .map_err(|e| format!("Unable to apply ReferencePath {} to input: {e}", p.source))?;
-            Ok(Arc::new(doc))
+            let err =
+                |e: String| format!("Unable to apply ReferencePath {} to input: {e}", p.source);
+            match Arc::try_unwrap(raw) {
+                Ok(mut doc) => {
+                    p.set(&mut doc, Arc::unwrap_or_clone(result)).map_err(err)?;
+                    Ok(Arc::new(doc))
+                }
+                Err(shared) => p
+                    .set_copy(&shared, Arc::unwrap_or_clone(result))
+                    .map(Arc::new)
+                    .map_err(err),
+            }
         }
     }
 }

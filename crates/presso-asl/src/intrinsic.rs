@@ -447,7 +447,7 @@ fn want_arr_ref(f: Func, v: &Value) -> Result<&Vec<Value>, String> {
 fn apply(f: Func, mut a: Vec<Cow<'_, Value>>, scope: &Scope<'_>) -> Result<Value, String> {
     match f {
         Func::Format => {
-            let tpl = want_str(f, &a[0])?.to_owned();
+            let tpl = want_str(f, &a[0])?;
             let mut out = String::with_capacity(tpl.len() + 16);
             let mut next = 1;
             let mut chars = tpl.chars().peekable();
@@ -571,12 +571,12 @@ fn apply(f: Func, mut a: Vec<Cow<'_, Value>>, scope: &Scope<'_>) -> Result<Value
             Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         }
         Func::Hash => {
-            let data = match &*a[0] {
-                Value::String(s) => s.clone(),
+            let data: Cow<'_, str> = match &*a[0] {
+                Value::String(s) => Cow::Borrowed(s),
                 Value::Null => {
                     return Err("The input data of States.Hash cannot be null".into());
                 }
-                other => other.to_string(),
+                other => Cow::Owned(other.to_string()),
             };
             if data.chars().count() > 10_000 {
                 return Err("The input of States.Hash exceeds 10000 characters".into());

@@ -206,6 +206,57 @@ impl JsonPath {
     }
 }
 
+impl JsonPath {
+    /// Like [`JsonPath::set`] on a copy of `doc`, without copying the part being replaced
+    /// (a ResultPath merge into input that history still shows).
+    pub(crate) fn set_copy(&self, doc: &Value, value: Value) -> Result<Value, String> {
+        fn go(segs: &[Seg], cur: Option<&Value>, value: Value) -> Result<Value, String> {
+            let Some((first, rest)) = segs.split_first() else {
+                return Ok(value);
+            };
+            match (&first.sel, cur) {
+                (Sel::Key(k), Some(Value::Object(m))) => {
+                    let mut out = Map::with_capacity(m.len() + 1);
+                    let mut value = Some(value);
+                    for (key, v) in m {
+                        match value.take_if(|_| key == k) {
+                            Some(new) => out.insert(key.clone(), go(rest, Some(v), new)?),
+                            None => out.insert(key.clone(), v.clone()),
+                        };
+                    }
+                    if let Some(new) = value {
+                        out.insert(k.clone(), go(rest, None, new)?);
+                    }
+                    Ok(Value::Object(out))
+                }
+                (Sel::Key(k), None) => {
+                    let mut out = Map::new();
+                    out.insert(k.clone(), go(rest, None, value)?);
+                    Ok(Value::Object(out))
+                }
+                (Sel::Index(i), Some(Value::Array(a))) => {
+                    let Some(at) = norm_index(*i, a.len()) else {
+                        return Err(format!("index {i} is out of bounds"));
+                    };
+                    let mut out = Vec::with_capacity(a.len());
+                    let mut value = Some(value);
+                    for (j, v) in a.iter().enumerate() {
+                        out.push(match value.take_if(|_| j == at) {
+                            Some(new) => go(rest, Some(v), new)?,
+                            None => v.clone(),
+                        });
+                    }
+                    Ok(Value::Array(out))
+                }
+                (Sel::Index(i), None) => Err(format!("index {i} is out of bounds")),
+                (_, Some(other)) => Err(format!("cannot set a field in a {}", type_name(other))),
+                (_, None) => Err("cannot set through a missing value".into()),
+            }
+        }
+        go(&self.segs, Some(doc), value)
+    }
+}
+
 pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -771,6 +822,31 @@ mod tests {
         assert!(JsonPath::parse_reference("$.a[0].b").is_ok());
         assert!(JsonPath::parse("a.b").is_err());
         assert!(JsonPath::parse("$.a[").is_err());
+    }
+
+    #[test]
+    fn set_copy_agrees_with_set() {
+        let p = JsonPath::parse("$.a.b[1].c").unwrap();
+        let doc = json!({"a": {"b": [0, {"c": 1, "d": 2}], "e": 3}, "f": 4});
+        let mut in_place = doc.clone();
+        p.set(&mut in_place, json!("new")).unwrap();
+        assert_eq!(p.set_copy(&doc, json!("new")).unwrap(), in_place);
+        let q = JsonPath::parse("$.x.y").unwrap();
+        let mut in_place = doc.clone();
+        q.set(&mut in_place, json!(1)).unwrap();
+        assert_eq!(q.set_copy(&doc, json!(1)).unwrap(), in_place);
+        assert!(
+            JsonPath::parse("$.f.g")
+                .unwrap()
+                .set_copy(&doc, json!(1))
+                .is_err()
+        );
+        assert!(
+            JsonPath::parse("$.a.b[5]")
+                .unwrap()
+                .set_copy(&doc, json!(1))
+                .is_err()
+        );
     }
 
     #[test]
