@@ -26,7 +26,7 @@ use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, item_size, key_bytes, va
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 const PAGE_LIMIT: usize = 1024 * 1024;
 const SCHEMA: &str = "
@@ -65,20 +65,27 @@ struct Inner {
     writer: Mutex<Connection>,
     /// Writes waiting for the writer connection; whoever holds it next commits them all in one
     /// transaction (group commit), so concurrent writers share the cost of a commit.
-    queue: Mutex<Vec<Pending>>,
+    group: Mutex<Group>,
+    /// Signalled when a batch is committed and the leader role is free again.
+    batch_done: Condvar,
     readers: Mutex<Vec<Connection>>,
     path: Option<PathBuf>,
     tables: RwLock<HashMap<String, Arc<TableMeta>>>,
 }
 
-/// A queued write: `run` executes it and records its result (returning whether it succeeded);
-/// `fail` overwrites that result if the transaction then fails to commit.
-type Job = Box<dyn FnOnce(&Connection, &Inner) -> bool + Send>;
-
-struct Pending {
-    run: Job,
-    fail: Box<dyn FnOnce(String) + Send>,
+/// Writes waiting to be committed, and whether some caller is committing a batch now.
+#[derive(Default)]
+struct Group {
+    queue: Vec<Job>,
+    leader: bool,
 }
+
+/// Publishes a write's result once its transaction has ended: `None` if it committed,
+/// the commit error otherwise.
+type Finish = Box<dyn FnOnce(Option<String>) + Send>;
+
+/// A queued write: runs inside the batch transaction and says whether it succeeded.
+type Job = Box<dyn FnOnce(&Connection, &Inner) -> (bool, Finish) + Send>;
 
 fn exec_cached(c: &Connection, sql: &str) -> Result<()> {
     c.prepare_cached(sql)?.execute([])?;
@@ -95,47 +102,51 @@ impl Inner {
         }
     }
 
-    /// Runs queued writes in one transaction: each in its own savepoint, so a failed
-    /// condition undoes only its own write; results become visible to their callers only
-    /// after the commit (callers wait for the writer lock this runs under).
-    fn run_batch(&self, c: &Connection, jobs: Vec<Pending>) {
+    /// Runs queued writes in one transaction, each in its own savepoint so a failed
+    /// condition undoes only its own write, then publishes every result after the commit:
+    /// no caller sees success before its write is durable.
+    fn run_batch(&self, c: &Connection, jobs: Vec<Job>) {
         if let Err(e) = exec_cached(c, "BEGIN IMMEDIATE") {
-            for job in jobs {
-                (job.fail)(e.to_string());
-            }
+            // The jobs are dropped unrun; their callers find no result and report an
+            // internal error.
+            tracing::error!(error = %e, "cannot begin a write transaction");
             return;
         }
         let single = jobs.len() == 1;
-        let mut fails = Vec::with_capacity(jobs.len());
         let mut any_ok = false;
+        let mut done: Vec<(bool, Finish)> = Vec::with_capacity(jobs.len());
         for job in jobs {
             if single {
-                any_ok = (job.run)(c, self);
+                let (ok, finish) = job(c, self);
+                any_ok = ok;
+                done.push((ok, finish));
             } else {
-                let ok = exec_cached(c, "SAVEPOINT w").is_ok() && {
-                    let ok = (job.run)(c, self);
-                    if !ok {
-                        let _ = exec_cached(c, "ROLLBACK TO w");
-                    }
-                    let _ = exec_cached(c, "RELEASE w");
-                    ok
-                };
+                if let Err(e) = exec_cached(c, "SAVEPOINT w") {
+                    tracing::error!(error = %e, "cannot open a savepoint");
+                }
+                let (ok, finish) = job(c, self);
+                if !ok {
+                    let _ = exec_cached(c, "ROLLBACK TO w");
+                }
+                let _ = exec_cached(c, "RELEASE w");
                 any_ok |= ok;
+                done.push((ok, finish));
             }
-            fails.push(job.fail);
         }
         let outcome = if any_ok {
             exec_cached(c, "COMMIT")
         } else {
             exec_cached(c, "ROLLBACK")
         };
-        if let Err(e) = outcome {
-            let _ = c.execute_batch("ROLLBACK");
-            if any_ok {
-                for fail in fails {
-                    fail(e.to_string());
-                }
+        let commit_error = match outcome {
+            Ok(()) => None,
+            Err(e) => {
+                let _ = c.execute_batch("ROLLBACK");
+                Some(e.to_string())
             }
+        };
+        for (_, finish) in done {
+            finish(commit_error.clone());
         }
     }
 }
@@ -376,7 +387,8 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 writer: Mutex::new(conn),
-                queue: Mutex::new(Vec::new()),
+                group: Mutex::new(Group::default()),
+                batch_done: Condvar::new(),
                 readers: Mutex::new(Vec::new()),
                 path,
                 tables: RwLock::new(tables),
@@ -416,37 +428,59 @@ impl Store {
     }
 
     /// Runs `f` inside a write transaction and returns once it is committed; `f`'s changes
-    /// are undone if it fails. Concurrent calls are committed together (group commit).
+    /// are undone if it fails. Concurrent calls are committed together (group commit): the
+    /// first caller to find no batch in progress commits everything queued so far while the
+    /// others wait for their results.
     fn write<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection, &Inner) -> Result<R> + Send + 'static,
     ) -> Result<R> {
         let slot: Arc<Mutex<Option<Result<R>>>> = Arc::new(Mutex::new(None));
-        let (run_slot, fail_slot) = (slot.clone(), slot.clone());
-        let pending = Pending {
-            run: Box::new(move |c, inner| {
-                let r = f(c, inner);
-                let ok = r.is_ok();
-                *lock(&run_slot) = Some(r);
-                ok
-            }),
-            fail: Box::new(move |message| {
-                *lock(&fail_slot) = Some(Err(Error::Internal(message)));
-            }),
-        };
-        lock(&self.inner.queue).push(pending);
-        let conn = lock(&self.inner.writer);
-        // Another writer may have committed this write while we waited for the connection.
-        if let Some(r) = lock(&slot).take() {
-            return r;
+        let publish = slot.clone();
+        let job: Job = Box::new(move |c, inner| {
+            let r = f(c, inner);
+            let ok = r.is_ok();
+            let finish: Finish = Box::new(move |commit_error| {
+                let r = match commit_error {
+                    Some(e) if ok => Err(Error::Internal(e)),
+                    _ => r,
+                };
+                *lock(&publish) = Some(r);
+            });
+            (ok, finish)
+        });
+        let mut group = lock(&self.inner.group);
+        group.queue.push(job);
+        loop {
+            if let Some(r) = lock(&slot).take() {
+                return r;
+            }
+            if !group.leader {
+                group.leader = true;
+                let jobs = std::mem::take(&mut group.queue);
+                drop(group);
+                {
+                    let conn = lock(&self.inner.writer);
+                    self.inner.run_batch(&conn, jobs);
+                }
+                group = lock(&self.inner.group);
+                group.leader = false;
+                self.inner.batch_done.notify_all();
+                if let Some(r) = lock(&slot).take() {
+                    return r;
+                }
+                // This caller's job was in the batch it ran, so a missing result means the
+                // batch could not begin.
+                return Err(Error::Internal(
+                    "the write transaction could not begin".to_string(),
+                ));
+            }
+            group = self
+                .inner
+                .batch_done
+                .wait(group)
+                .unwrap_or_else(|p| p.into_inner());
         }
-        let jobs = std::mem::take(&mut *lock(&self.inner.queue));
-        if !jobs.is_empty() {
-            self.inner.run_batch(&conn, jobs);
-        }
-        drop(conn);
-        let result = lock(&slot).take();
-        result.unwrap_or_else(|| Err(Error::Internal("write was not run".to_string())))
     }
 
     // ---------------------------------------------------------------- tables
