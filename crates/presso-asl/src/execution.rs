@@ -396,6 +396,7 @@ struct Cx<'a> {
 impl Cx<'_> {
     /// Files a state payload for this batch's events; consecutive events showing the
     /// same data share one entry (no copy, no reference count per event).
+    #[inline]
     fn payload(&mut self, silent: bool, d: &Data) -> PayloadId {
         if silent {
             return PayloadId(0);
@@ -409,6 +410,7 @@ impl Cx<'_> {
         PayloadId(self.payloads.len() as u32 - 1)
     }
 
+    #[inline]
     fn emit(&mut self, silent: bool, details: EventDetails) -> u64 {
         if silent {
             return 0;
@@ -646,6 +648,7 @@ impl Branch {
         matches!(self.cur, Cursor::Succeeded(_) | Cursor::Failed(_))
     }
 
+    #[inline]
     fn goto(&self, next: Next, output: Data) -> Cursor {
         match next {
             Next::End => Cursor::Succeeded(output),
@@ -716,6 +719,7 @@ impl Branch {
         self.attempt(cx, route, idx, input, entered, Vec::new())
     }
 
+    #[inline]
     fn exit(&self, cx: &mut Cx<'_>, st: &State, output: Data) -> Cursor {
         let pid = cx.payload(self.silent, &output);
         cx.emit(
