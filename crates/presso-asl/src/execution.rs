@@ -324,7 +324,16 @@ struct Branch {
     /// Reserved for `Assign` variables (a later query-language feature).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     variables: Option<Map<String, Value>>,
+    /// States entered by a silent branch, which records no history of its own: the
+    /// history cap cannot stop it, so this does (as each child execution of a
+    /// Distributed Map has its own history limit on AWS).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    silent_entries: u64,
     cur: Cursor,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -633,6 +642,7 @@ impl Branch {
             machine,
             silent,
             variables: None,
+            silent_entries: 0,
             cur: Cursor::Enter {
                 state: start,
                 input,
@@ -664,7 +674,12 @@ impl Branch {
         loop {
             match std::mem::replace(&mut self.cur, Cursor::Idle) {
                 Cursor::Enter { state, input } => {
-                    if *cx.last_event_id >= cx.max_history_events {
+                    if self.silent {
+                        self.silent_entries += 1;
+                    }
+                    if *cx.last_event_id >= cx.max_history_events
+                        || self.silent_entries.saturating_mul(2) >= cx.max_history_events
+                    {
                         self.cur = Cursor::Failed(Box::new(Fault {
                             error: Some("States.Runtime".into()),
                             cause: Some(format!(

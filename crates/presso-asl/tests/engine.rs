@@ -997,3 +997,24 @@ fn data_that_is_not_where_the_paths_say_fails_with_states_runtime() {
         );
     }
 }
+
+#[test]
+fn a_workflow_that_loops_without_waiting_stops_at_the_history_limit() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"},
+        "B": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "C"}], "Default": "A"},
+        "C": {"Type": "Succeed"}
+    }});
+    let h = Host::start(def.clone(), json!({}));
+    let (error, cause) = h.error();
+    assert_eq!(error.as_deref(), Some("States.Runtime"));
+    assert!(cause.unwrap().contains("maximum number of history events"));
+    assert!(h.events.len() <= 25_002, "{}", h.events.len());
+    // The same loop inside a Distributed Map records nothing in the parent, and still stops.
+    let dist = one_state(
+        json!({"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"},
+        "StartAt": "A", "States": def["States"].clone()}, "End": true}),
+    );
+    let h = Host::start(dist, json!([{}]));
+    assert_eq!(h.error().0.as_deref(), Some("States.Runtime"));
+}
