@@ -424,15 +424,9 @@ impl Cx<'_> {
         if silent {
             return 0;
         }
-        let prev = *self.last_event_id;
-        let id = prev + 1;
+        let id = *self.last_event_id + 1;
         *self.last_event_id = id;
-        self.events.push(HistoryEvent {
-            id,
-            previous_event_id: prev,
-            timestamp_ms: self.now,
-            details,
-        });
+        self.events.push(HistoryEvent { id, details });
         id
     }
 
@@ -2114,6 +2108,7 @@ impl Execution {
         let mut actions = Vec::with_capacity(cx.actions.len() + 2);
         if !cx.events.is_empty() {
             actions.push(Action::History(History {
+                timestamp_ms: now_ms,
                 events: std::mem::take(&mut cx.events),
                 payloads: std::mem::take(&mut cx.payloads),
             }));

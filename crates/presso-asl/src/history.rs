@@ -19,6 +19,9 @@ pub struct PayloadId(pub u32);
 /// One batch of history, as returned by one `start`/`handle` call.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
+    /// When the batch was recorded: the host's clock at the command that caused it
+    /// (milliseconds since the Unix epoch); every event of the batch carries it.
+    pub timestamp_ms: i64,
     pub events: Vec<HistoryEvent>,
     /// The state payloads the events refer to.
     pub payloads: Vec<Arc<Value>>,
@@ -34,10 +37,10 @@ impl History {
     pub fn event_json(&self, e: &HistoryEvent) -> Value {
         let mut m = serde_json::Map::new();
         // The JSON protocol sends timestamps as epoch seconds.
-        m.insert("timestamp".into(), json!(e.timestamp_ms as f64 / 1000.0));
+        m.insert("timestamp".into(), json!(self.timestamp_ms as f64 / 1000.0));
         m.insert("type".into(), json!(e.event_type()));
         m.insert("id".into(), json!(e.id));
-        m.insert("previousEventId".into(), json!(e.previous_event_id));
+        m.insert("previousEventId".into(), json!(e.previous_event_id()));
         if let Some((k, v)) = e.details.details_json(self) {
             m.insert(k.into(), v);
         }
@@ -60,13 +63,10 @@ impl Serialize for History {
     }
 }
 
-/// One history event.
+/// One history event (its timestamp is its batch's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEvent {
     pub id: u64,
-    pub previous_event_id: u64,
-    /// Milliseconds since the Unix epoch (the host's clock at the command that caused it).
-    pub timestamp_ms: i64,
     pub details: EventDetails,
 }
 
@@ -436,6 +436,11 @@ impl HistoryEvent {
     pub fn event_type(&self) -> &'static str {
         self.details.event_type()
     }
+
+    /// The engine records one causal chain per execution, so this is always `id - 1`.
+    pub fn previous_event_id(&self) -> u64 {
+        self.id.saturating_sub(1)
+    }
 }
 
 #[cfg(test)]
@@ -446,8 +451,6 @@ mod tests {
     fn events_serialize_in_the_aws_wire_shape() {
         let e = HistoryEvent {
             id: 2,
-            previous_event_id: 1,
-            timestamp_ms: 1_500,
             details: EventDetails::StateEntered {
                 state_type: StateType::Pass,
                 name: StateName::from("A"),
@@ -455,6 +458,7 @@ mod tests {
             },
         };
         let h = History {
+            timestamp_ms: 1_500,
             events: vec![e],
             payloads: vec![Arc::new(json!({"x": 1}))],
         };
@@ -491,7 +495,7 @@ mod size_budget {
     fn events_stay_small() {
         // Two events are recorded per state transition: keep them compact.
         assert!(
-            std::mem::size_of::<super::HistoryEvent>() <= 88,
+            std::mem::size_of::<super::HistoryEvent>() <= 72,
             "{}",
             std::mem::size_of::<super::HistoryEvent>()
         );

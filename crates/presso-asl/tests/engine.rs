@@ -775,10 +775,13 @@ fn history_event_ids_are_consecutive_and_timestamps_follow_the_host_clock() {
     h.fire_next_timer();
     for (i, e) in h.events.iter().enumerate() {
         assert_eq!(e.id, i as u64 + 1);
-        assert_eq!(e.previous_event_id, i as u64);
+        assert_eq!(e.previous_event_id(), i as u64);
     }
-    assert_eq!(h.events[0].timestamp_ms, T0);
-    assert_eq!(h.events.last().unwrap().timestamp_ms, T0 + 3_000);
+    assert_eq!(h.wire[0]["timestamp"], json!(T0 as f64 / 1000.0));
+    assert_eq!(
+        h.wire.last().unwrap()["timestamp"],
+        json!((T0 + 3_000) as f64 / 1000.0)
+    );
 }
 
 #[test]
