@@ -1021,3 +1021,12 @@ fn a_workflow_that_loops_without_waiting_stops_at_the_history_limit() {
     let h = Host::start(dist, json!([{}]));
     assert_eq!(h.error().0.as_deref(), Some("States.Runtime"));
 }
+
+#[test]
+fn the_engine_types_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Definition>();
+    send_sync::<Execution>();
+    send_sync::<presso_asl::History>();
+    send_sync::<Action>();
+}
