@@ -15,7 +15,16 @@ pub fn run(args: &[String]) -> Result<()> {
     )?;
     crate::util::run(
         "cargo",
-        &["build", "--quiet", "--profile", "bench", "--package", "presso-local", "--bin", "presso"],
+        &[
+            "build",
+            "--quiet",
+            "--profile",
+            "bench",
+            "--package",
+            "presso-local",
+            "--bin",
+            "presso",
+        ],
     )?;
     let mut cmd = vec![
         "run",
