@@ -186,7 +186,7 @@ fn run_engine(
     def: &Arc<Definition>,
     input: &Value,
     history: &mut Vec<History>,
-) -> (u64, Option<Value>) {
+) -> (u64, Option<Arc<Value>>) {
     let mut ctx = StartContext::new("Bench", "run", 1_763_900_000_000, 1);
     // The 10,000-item Map records ~40,000 events, past AWS's 25,000-event history cap
     // (which the engine enforces by default); lift it so the workload runs to the end.
@@ -207,7 +207,7 @@ fn bench_engine(w: &Workload) -> Result<(Stats, Value)> {
     let def = Arc::new(Definition::from_value(&w.definition).map_err(|e| anyhow::anyhow!("{e}"))?);
     let mut history = Vec::new();
     let (transitions, output) = run_engine(&def, &w.input, &mut history);
-    let output = output.context("the engine's warm-up run did not succeed")?;
+    let output: Value = Value::clone(&*output.context("the engine's warm-up run did not succeed")?);
     let mut lat = Vec::new();
     let start = Instant::now();
     while lat.is_empty() || start.elapsed().as_secs_f64() < SECONDS_PER_SIDE {

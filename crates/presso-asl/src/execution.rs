@@ -130,7 +130,9 @@ pub enum Status {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     pub status: Status,
-    pub output: Option<Value>,
+    /// Shared with the `ExecutionSucceeded` event's payload (a large output is not copied).
+    #[serde(with = "opt_data")]
+    pub output: Option<Arc<Value>>,
     pub error: Option<String>,
     pub cause: Option<String>,
 }
@@ -215,6 +217,25 @@ impl Fault {
 /// State data, shared between the running state and the history events that show it,
 /// so a state that passes its input on copies nothing.
 pub(crate) type Data = Arc<Value>;
+
+mod opt_data {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+    use std::sync::Arc;
+
+    pub(super) fn serialize<S: Serializer>(
+        v: &Option<Arc<Value>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        v.as_deref().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Arc<Value>>, D::Error> {
+        Option::<Value>::deserialize(d).map(|v| v.map(Arc::new))
+    }
+}
 
 pub(crate) mod data {
     use super::Data;
@@ -2070,7 +2091,7 @@ impl Execution {
                     cx.emit(false, EventDetails::ExecutionSucceeded { output: pid });
                     ended = Some(Outcome {
                         status: Status::Succeeded,
-                        output: Some(Arc::unwrap_or_clone(out)),
+                        output: Some(out),
                         error: None,
                         cause: None,
                     });

@@ -159,7 +159,7 @@ fn run_case(def: Value, input: Value) -> Result<Run, String> {
         if let Some(o) = finished {
             return Ok(Run {
                 status: o.status,
-                output: o.output,
+                output: o.output.as_deref().cloned(),
                 error: o.error,
                 cause: o.cause,
                 history,

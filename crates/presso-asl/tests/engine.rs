@@ -122,7 +122,7 @@ impl Host {
     fn output(&self) -> Value {
         let o = self.outcome();
         assert_eq!(o.status, Status::Succeeded, "outcome: {o:?}");
-        o.output.clone().unwrap_or(Value::Null)
+        o.output.as_deref().cloned().unwrap_or(Value::Null)
     }
 
     fn error(&self) -> (Option<String>, Option<String>) {
