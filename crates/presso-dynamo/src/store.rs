@@ -80,6 +80,16 @@ struct Group {
     leader: bool,
 }
 
+/// Frees the leader role and wakes the waiting writers when dropped.
+struct LeaderGuard<'a>(&'a Inner);
+
+impl Drop for LeaderGuard<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.group).leader = false;
+        self.0.batch_done.notify_all();
+    }
+}
+
 /// Publishes a write's result once its transaction has ended: `None` if it committed,
 /// the commit error otherwise.
 type Finish = Box<dyn FnOnce(Option<String>) + Send>;
@@ -460,12 +470,12 @@ impl Store {
                 let jobs = std::mem::take(&mut group.queue);
                 drop(group);
                 {
+                    // Hands the leader role back even if a job panics, so no writer waits
+                    // forever.
+                    let _leader = LeaderGuard(&self.inner);
                     let conn = lock(&self.inner.writer);
                     self.inner.run_batch(&conn, jobs);
                 }
-                group = lock(&self.inner.group);
-                group.leader = false;
-                self.inner.batch_done.notify_all();
                 if let Some(r) = lock(&slot).take() {
                     return r;
                 }
