@@ -3,8 +3,9 @@
 //! Four workloads (a 1,000-state Pass chain, a Choice-heavy loop, a Map over 10,000
 //! items, an intrinsic-heavy Parameters chain) run in one go on the engine and on the
 //! npm peer, warm in one long-lived Node process driven through its library API, with
-//! the same definitions and inputs. The engine records its history as it does in
-//! service (the host keeps every event). Reported: state transitions per second,
+//! the same definitions and inputs, in alternating short rounds so both sides see the
+//! same load. The engine records its history as it does in service (the host keeps
+//! every event). Reported: state transitions per second,
 //! per-execution p50/p99, the speed-up, and the engine's memory per waiting execution
 //! (a counting global allocator). The measuring half runs as a release build of this
 //! binary (`bench asl --inner`), so the engine is optimised whatever built xtask.
@@ -22,6 +23,7 @@ static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::Syste
 
 const PEER_DIR: &str = "xtask/bench/asl-peer";
 const SECONDS_PER_SIDE: f64 = 2.0;
+const ROUNDS: usize = 8;
 
 pub fn run(args: &[String]) -> Result<()> {
     if args.iter().any(|a| a == "--inner") {
@@ -203,20 +205,44 @@ fn run_engine(
     (exe.transitions(), output)
 }
 
-fn bench_engine(w: &Workload) -> Result<(Stats, Value)> {
-    let def = Arc::new(Definition::from_value(&w.definition).map_err(|e| anyhow::anyhow!("{e}"))?);
-    let mut history = Vec::new();
-    let (transitions, output) = run_engine(&def, &w.input, &mut history);
-    let output: Value = Value::clone(&*output.context("the engine's warm-up run did not succeed")?);
-    let mut lat = Vec::new();
-    let start = Instant::now();
-    while lat.is_empty() || start.elapsed().as_secs_f64() < SECONDS_PER_SIDE {
-        history.clear();
-        let t0 = Instant::now();
-        run_engine(&def, &w.input, &mut history);
-        lat.push(t0.elapsed());
+/// The engine side of one workload: parsed once, warmed up once.
+struct EngineSide {
+    def: Arc<Definition>,
+    input: Value,
+    transitions: u64,
+    output: Value,
+    history: Vec<History>,
+}
+
+impl EngineSide {
+    fn new(w: &Workload) -> Result<EngineSide> {
+        let def =
+            Arc::new(Definition::from_value(&w.definition).map_err(|e| anyhow::anyhow!("{e}"))?);
+        let mut history = Vec::new();
+        let (transitions, output) = run_engine(&def, &w.input, &mut history);
+        let output: Value =
+            Value::clone(&*output.context("the engine's warm-up run did not succeed")?);
+        Ok(EngineSide {
+            def,
+            input: w.input.clone(),
+            transitions,
+            output,
+            history,
+        })
     }
-    Ok((Stats::from(lat, transitions), output))
+
+    /// Runs executions for `seconds` (at least one), returning each one's latency.
+    fn run_for(&mut self, seconds: f64) -> Vec<Duration> {
+        let mut lat = Vec::new();
+        let start = Instant::now();
+        while lat.is_empty() || start.elapsed().as_secs_f64() < seconds {
+            self.history.clear();
+            let t0 = Instant::now();
+            run_engine(&self.def, &self.input, &mut self.history);
+            lat.push(t0.elapsed());
+        }
+        lat
+    }
 }
 
 struct Peer {
@@ -244,8 +270,9 @@ impl Peer {
         })
     }
 
-    fn measure(&mut self, w: &Workload, transitions: u64) -> Result<(Stats, Value)> {
-        let req = json!({"name": w.name, "definition": w.definition, "input": w.input, "seconds": SECONDS_PER_SIDE});
+    /// Runs the workload for `seconds` (after a warm-up run, at least one run).
+    fn run_for(&mut self, w: &Workload, seconds: f64) -> Result<(Vec<Duration>, Value)> {
+        let req = json!({"name": w.name, "definition": w.definition, "input": w.input, "seconds": seconds});
         writeln!(self.stdin, "{req}")?;
         self.stdin.flush()?;
         let mut line = String::new();
@@ -261,7 +288,7 @@ impl Peer {
             .filter_map(Value::as_u64)
             .map(Duration::from_nanos)
             .collect();
-        Ok((Stats::from(lat, transitions), res["output"].clone()))
+        Ok((lat, res["output"].clone()))
     }
 }
 
@@ -331,8 +358,9 @@ fn measure(only: Option<&str>) -> Result<()> {
         "workload", "engine tr/s", "p50", "p99", "peer tr/s", "p50", "p99", "speed-up (p50)"
     );
     for w in &workloads {
-        let (e, e_out) = bench_engine(w)?;
+        let mut engine = EngineSide::new(w)?;
         if only.is_some() {
+            let e = Stats::from(engine.run_for(SECONDS_PER_SIDE), engine.transitions);
             println!(
                 "{:<50} {:>14.0} {:>10} {:>10}",
                 w.name,
@@ -342,8 +370,17 @@ fn measure(only: Option<&str>) -> Result<()> {
             );
             continue;
         }
-        let (p, p_out) = peer.measure(w, e.transitions_per_run)?;
-        let same = e_out == p_out;
+        // Alternate short rounds so both sides see the same load on a shared machine.
+        let (mut e_lat, mut p_lat, mut p_out) = (Vec::new(), Vec::new(), Value::Null);
+        for _ in 0..ROUNDS {
+            e_lat.extend(engine.run_for(SECONDS_PER_SIDE / ROUNDS as f64));
+            let (lat, out) = peer.run_for(w, SECONDS_PER_SIDE / ROUNDS as f64)?;
+            p_lat.extend(lat);
+            p_out = out;
+        }
+        let e = Stats::from(e_lat, engine.transitions);
+        let p = Stats::from(p_lat, engine.transitions);
+        let same = engine.output == p_out;
         println!(
             "{:<50} {:>14.0} {:>10} {:>10} | {:>12.0} {:>10} {:>10} | {:>6.0}x ({:>4.0}x){}",
             w.name,
