@@ -284,7 +284,19 @@ async fn measure(args: Args, subscribers: tokio::runtime::Handle) -> anyhow::Res
     let base = Instant::now();
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel::<(u64, Duration)>();
     let connect_started = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(120);
     for n in 0..args.subscribers {
+        // Connect in waves of 100: a thousand SYNs at once overflow the listen backlog, and the
+        // dropped ones are retried only after a second.
+        if n > 0 && n % 100 == 0 {
+            while broker.subscriber_count(TOPIC) < n {
+                anyhow::ensure!(
+                    Instant::now() < deadline,
+                    "subscribers did not all subscribe"
+                );
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
         let latency_tx = latency_tx.clone();
         let (qos, websocket, rumqttc) = (args.qos, args.websocket, args.rumqttc);
         let port = if websocket { ws_port } else { tcp_port };
@@ -302,7 +314,6 @@ async fn measure(args: Args, subscribers: tokio::runtime::Handle) -> anyhow::Res
         });
     }
     drop(latency_tx);
-    let deadline = Instant::now() + Duration::from_secs(120);
     while broker.subscriber_count(TOPIC) < args.subscribers {
         anyhow::ensure!(
             Instant::now() < deadline,
