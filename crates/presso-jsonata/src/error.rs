@@ -28,6 +28,11 @@ pub mod codes {
     pub const HASH_ALGORITHM: &str = "D3203";
     /// `$parse`: the string is not JSON.
     pub const PARSE_INVALID: &str = "D3204";
+    /// A function was asked to build a string longer than this crate allows (`$pad`, Roman
+    /// numerals in `$formatInteger`).
+    pub const STRING_TOO_LONG: &str = "D3206";
+    /// A date function was given an instant or timezone outside what a date can be.
+    pub const DATE_OUT_OF_RANGE: &str = "D3207";
     /// `$eval` is not available to Step Functions expressions.
     pub const EVAL_UNSUPPORTED: &str = "D3205";
 }

@@ -41,7 +41,7 @@ impl Expression {
             .map_err(|e| locate(source, Error::from_coded(true, &e.to_string())))?;
         Ok(Expression {
             source: source.to_owned(),
-            ast,
+            ast: guard_calls(source, ast),
         })
     }
 
@@ -99,6 +99,76 @@ impl Expression {
             )),
         }
     }
+}
+
+/// Built-ins whose calls are compiled to a guarded host function instead: the name, the
+/// guard's name, and how many arguments a call needs to be redirected.
+const GUARDED_CALLS: &[(&str, &str, usize)] = &[
+    ("substring", functions::GUARDED_SUBSTRING, 0),
+    ("fromMillis", functions::GUARDED_FROM_MILLIS, 1),
+];
+
+/// Redirects calls of the built-ins in [`GUARDED_CALLS`] to guards that keep the evaluator's
+/// integer arithmetic from overflowing on extreme arguments. Done for a name only when every
+/// occurrence of it in the source is a plain call (not a variable of that name or a function
+/// value), so the renaming cannot change which function a name means.
+fn guard_calls(source: &str, ast: AstNode) -> AstNode {
+    let guarded: Vec<&(&str, &str, usize)> = GUARDED_CALLS
+        .iter()
+        .filter(|(name, _, _)| only_called(source, name))
+        .collect();
+    if guarded.is_empty() {
+        return ast;
+    }
+    let Ok(mut tree) = serde_json::to_value(&ast) else {
+        return ast;
+    };
+    // Iterative walk: the tree can be as deep as the parser allows.
+    let mut stack = vec![&mut tree];
+    while let Some(node) = stack.pop() {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Object(call)) = map.get_mut("Function")
+                    && call.get("is_builtin") == Some(&Value::Bool(true))
+                {
+                    let argc = call
+                        .get("args")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    let name = call.get("name").and_then(Value::as_str).unwrap_or_default();
+                    if let Some((_, guard, min_args)) = guarded.iter().find(|(n, _, _)| *n == name)
+                        && argc >= *min_args
+                    {
+                        call.insert("name".to_owned(), Value::String((*guard).to_owned()));
+                    }
+                }
+                stack.extend(map.values_mut());
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            _ => {}
+        }
+    }
+    serde_json::from_value(tree).unwrap_or(ast)
+}
+
+/// Whether `$name` occurs in `source` and every occurrence is directly called (`$name(`);
+/// longer names that merely start with it (`$substringBefore`) do not count.
+fn only_called(source: &str, name: &str) -> bool {
+    let needle = format!("${name}");
+    let mut found = false;
+    let mut rest = source;
+    while let Some(i) = rest.find(&needle) {
+        let after = &rest[i + needle.len()..];
+        rest = after;
+        if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        if !after.trim_start().starts_with('(') {
+            return false;
+        }
+        found = true;
+    }
+    found
 }
 
 /// Codes the parser raises when the text simply stops early: a prefix of any expression can

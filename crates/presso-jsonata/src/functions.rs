@@ -86,6 +86,10 @@ pub(crate) fn install(ev: &mut Evaluator, scope: &Scope) -> Result<(), Evaluator
     ev.register_fn_override("now", move |args: &[JValue]| now_fn(now, args))?;
     let r = Rc::clone(&rng);
     ev.register_fn_override("random", move |args: &[JValue]| random(&r, sfn, args))?;
+    ev.register_fn_override("pad", pad)?;
+    ev.register_fn(GUARDED_FROM_MILLIS, from_millis)?;
+    ev.register_fn(GUARDED_SUBSTRING, substring)?;
+    ev.register_fn_override("formatInteger", format_integer)?;
     let r = Rc::clone(&rng);
     ev.register_fn_override("shuffle", move |args: &[JValue]| shuffle(&r, args))?;
 
@@ -109,16 +113,148 @@ pub(crate) fn install(ev: &mut Evaluator, scope: &Scope) -> Result<(), Evaluator
 /// `$now([picture [, timezone]])`: the host's instant as ISO 8601, or formatted like
 /// `$fromMillis`, whose implementation it borrows through a tiny cached expression.
 fn now_fn(now: i64, args: &[JValue]) -> Outcome {
+    check_date_args(now as f64, arg(args, 1))?;
     static FORMAT: OnceLock<Option<AstNode>> = OnceLock::new();
-    let ast = FORMAT
-        .get_or_init(|| jsonata_core::parser::parse("$fromMillis($m, $p, $t)").ok())
+    let args = [
+        JValue::Number(now as f64),
+        arg(args, 0).clone(),
+        arg(args, 1).clone(),
+    ];
+    delegate(&FORMAT, "$fromMillis($a0, $a1, $a2)", &args)
+}
+
+/// Furthest instant JavaScript dates (and so JSONata's) reach: 100,000,000 days either side of
+/// the epoch.
+pub const MAX_MILLIS: f64 = 8.64e15;
+
+/// Refuses instants and timezone offsets outside what a date can be, before the evaluator's
+/// millisecond arithmetic on them could overflow.
+fn check_date_args(millis: f64, timezone: &JValue) -> Result<(), EvaluatorError> {
+    if millis.abs() > MAX_MILLIS {
+        return Err(fail(
+            codes::DATE_OUT_OF_RANGE,
+            format!("{millis} milliseconds is outside the range of dates"),
+        ));
+    }
+    if let JValue::String(tz) = timezone {
+        let digits = tz
+            .trim_start_matches(['+', '-'])
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
+        if digits > 4 {
+            return Err(fail(
+                codes::DATE_OUT_OF_RANGE,
+                format!("timezone {tz:?} is not an offset of the form ±HHMM"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The name `$fromMillis(...)` calls with arguments are compiled to (see
+/// `expression::guard_calls`); a call without arguments reads the context and stays as it is.
+pub(crate) const GUARDED_FROM_MILLIS: &str = "__presso_fromMillis";
+
+/// `$fromMillis(number [, picture [, timezone]])`: the evaluator's own, after
+/// [`check_date_args`].
+fn from_millis(args: &[JValue]) -> Outcome {
+    if let JValue::Number(n) = arg(args, 0) {
+        check_date_args(*n, arg(args, 2))?;
+    }
+    static ONE: OnceLock<Option<AstNode>> = OnceLock::new();
+    static TWO: OnceLock<Option<AstNode>> = OnceLock::new();
+    static THREE: OnceLock<Option<AstNode>> = OnceLock::new();
+    static MORE: OnceLock<Option<AstNode>> = OnceLock::new();
+    match args.len() {
+        0 | 1 => delegate(&ONE, "$fromMillis($a0)", args),
+        2 => delegate(&TWO, "$fromMillis($a0, $a1)", args),
+        3 => delegate(&THREE, "$fromMillis($a0, $a1, $a2)", args),
+        _ => delegate(&MORE, "$fromMillis($a0, $a1, $a2, $a3)", args),
+    }
+}
+
+/// Calls the evaluator's own built-in through a tiny cached expression such as
+/// `$pad($a0, $a1, $a2)`: how an override hands over to the function it guards.
+fn delegate(cell: &'static OnceLock<Option<AstNode>>, source: &str, args: &[JValue]) -> Outcome {
+    let ast = cell
+        .get_or_init(|| jsonata_core::parser::parse(source).ok())
         .as_ref()
-        .ok_or_else(|| fail(codes::INTERNAL, "$now formatter unavailable"))?;
+        .ok_or_else(|| fail(codes::INTERNAL, format!("{source} unavailable")))?;
     let mut ctx = Context::new();
-    ctx.bind("m".to_owned(), JValue::Number(now as f64));
-    ctx.bind("p".to_owned(), arg(args, 0).clone());
-    ctx.bind("t".to_owned(), arg(args, 1).clone());
+    for i in 0..4 {
+        ctx.bind(format!("a{i}"), arg(args, i).clone());
+    }
     Evaluator::with_context(ctx).evaluate(ast, &JValue::Undefined)
+}
+
+/// Widest `$pad` this crate lets through: far beyond any Step Functions payload (256 KiB), far
+/// below the gigabytes a stray huge width would otherwise allocate in one call.
+pub const PAD_MAX_WIDTH: f64 = 1_000_000.0;
+
+/// `$pad(string, width [, char])`: the evaluator's own `$pad`, after refusing widths that would
+/// allocate more than [`PAD_MAX_WIDTH`] characters.
+fn pad(args: &[JValue]) -> Outcome {
+    if let JValue::Number(width) = arg(args, 1)
+        && width.abs() > PAD_MAX_WIDTH
+    {
+        return Err(fail(
+            codes::STRING_TOO_LONG,
+            format!("$pad width {width} exceeds {PAD_MAX_WIDTH}"),
+        ));
+    }
+    static PAD: OnceLock<Option<AstNode>> = OnceLock::new();
+    delegate(&PAD, "$pad($a0, $a1, $a2)", args)
+}
+
+/// The name `$substring` calls are compiled to (see `expression::guard_calls`).
+pub(crate) const GUARDED_SUBSTRING: &str = "__presso_substring";
+
+/// `$substring(string, start [, length])`: the evaluator's own, with `start` and `length` clamped
+/// to ±2^53 first. No string is that long, so the result is unchanged, but the evaluator's
+/// integer arithmetic on the two can no longer overflow.
+fn substring(args: &[JValue]) -> Outcome {
+    const LIMIT: f64 = 9_007_199_254_740_992.0;
+    let clamped: Vec<JValue> = args
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match a {
+            JValue::Number(n) if i > 0 => JValue::Number(n.clamp(-LIMIT, LIMIT)),
+            other => other.clone(),
+        })
+        .collect();
+    // The evaluator tells an explicit undefined length from a missing one, so call it with
+    // exactly as many arguments as were given.
+    static ONE: OnceLock<Option<AstNode>> = OnceLock::new();
+    static TWO: OnceLock<Option<AstNode>> = OnceLock::new();
+    static THREE: OnceLock<Option<AstNode>> = OnceLock::new();
+    static MORE: OnceLock<Option<AstNode>> = OnceLock::new();
+    match clamped.len() {
+        0 | 1 => delegate(&ONE, "$substring($a0)", &clamped),
+        2 => delegate(&TWO, "$substring($a0, $a1)", &clamped),
+        3 => delegate(&THREE, "$substring($a0, $a1, $a2)", &clamped),
+        // Too many arguments: let the evaluator raise its own error for them.
+        _ => delegate(&MORE, "$substring($a0, $a1, $a2, $a3)", &clamped),
+    }
+}
+
+/// Largest number `$formatInteger` writes as Roman numerals, which repeat `M` once per thousand.
+pub const ROMAN_MAX: f64 = 1_000_000.0;
+
+/// `$formatInteger(number, picture)`: the evaluator's own, after refusing Roman numerals for
+/// numbers whose numeral would run to gigabytes.
+fn format_integer(args: &[JValue]) -> Outcome {
+    if let (JValue::Number(n), JValue::String(picture)) = (arg(args, 0), arg(args, 1))
+        && n.abs() > ROMAN_MAX
+        && picture.contains(['I', 'i'])
+    {
+        return Err(fail(
+            codes::STRING_TOO_LONG,
+            format!("$formatInteger: {n} is too large for Roman numerals"),
+        ));
+    }
+    static FORMAT_INTEGER: OnceLock<Option<AstNode>> = OnceLock::new();
+    delegate(&FORMAT_INTEGER, "$formatInteger($a0, $a1)", args)
 }
 
 /// `$random()`, and in Step Functions `$random(seed)`: the same seed gives the same number.

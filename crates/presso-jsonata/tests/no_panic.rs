@@ -206,6 +206,156 @@ fn structured() -> impl Strategy<Value = String> {
     })
 }
 
+const FUNCTIONS: &[&str] = &[
+    "sum",
+    "count",
+    "max",
+    "min",
+    "average",
+    "string",
+    "substring",
+    "substringBefore",
+    "substringAfter",
+    "uppercase",
+    "lowercase",
+    "length",
+    "trim",
+    "pad",
+    "contains",
+    "split",
+    "join",
+    "match",
+    "replace",
+    "now",
+    "millis",
+    "fromMillis",
+    "toMillis",
+    "formatNumber",
+    "formatBase",
+    "formatInteger",
+    "parseInteger",
+    "number",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "power",
+    "sqrt",
+    "random",
+    "boolean",
+    "not",
+    "exists",
+    "append",
+    "sort",
+    "reverse",
+    "shuffle",
+    "distinct",
+    "zip",
+    "keys",
+    "lookup",
+    "spread",
+    "merge",
+    "sift",
+    "each",
+    "error",
+    "assert",
+    "type",
+    "map",
+    "filter",
+    "single",
+    "reduce",
+    "base64encode",
+    "base64decode",
+    "encodeUrl",
+    "encodeUrlComponent",
+    "decodeUrl",
+    "decodeUrlComponent",
+    "eval",
+    "partition",
+    "range",
+    "hash",
+    "uuid",
+    "parse",
+];
+
+/// Literal arguments chosen to sit on edges: huge, negative, fractional and empty values,
+/// picture strings, regexes, malformed JSON, functions.
+fn argument() -> impl Strategy<Value = String> {
+    prop_oneof![
+        prop::sample::select(vec![
+            "0",
+            "-1",
+            "1e308",
+            "-1e308",
+            "1.5",
+            "9007199254740993",
+            "1e-7",
+            "-0",
+            "999999999999",
+            "''",
+            "'a'",
+            "'[Y0001]-[M01]-[D01]T[H01]:[m01]'",
+            "'[h]:[m] [P]'",
+            "'#,##0.00'",
+            "'0.0e0'",
+            "'#%'",
+            "'w'",
+            "'i'",
+            "'I'",
+            "'1'",
+            "'#'",
+            "'[Y,2]'",
+            "'[D#1]'",
+            "'[F]'",
+            "'[Z01:01t]'",
+            "'2024-01-32'",
+            "'not a date'",
+            "'{\"a\":'",
+            "'%E0%A4%A'",
+            "'+01:00'",
+            "'SHA-512'",
+            "'MD5'",
+            "/a*/",
+            "/(/",
+            "/[a-z]+/g",
+            "[]",
+            "[1,'a',null]",
+            "{}",
+            "{'a':{'b':[1,2]}}",
+            "null",
+            "true",
+            "function($x){$x}",
+            "function($a,$b){$a+$b}",
+            "$string",
+            "$",
+            "n",
+            "s",
+            "Account.Order",
+            "undefined_name",
+        ])
+        .prop_map(str::to_owned),
+        any::<i64>().prop_map(|n| n.to_string()),
+        r"[a-zA-Z0-9#,.%\[\]\- ]{0,12}".prop_map(|s| format!("'{s}'")),
+    ]
+}
+
+fn function_call() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(FUNCTIONS),
+        prop::collection::vec(argument(), 0..4),
+    )
+        .prop_map(|(f, args)| format!("${f}({})", args.join(", ")))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn library_functions_never_panic_on_edge_arguments(src in function_call()) {
+        assert_no_internal_failure(&src);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 20_000, failure_persistence: None, ..ProptestConfig::default() })]
 

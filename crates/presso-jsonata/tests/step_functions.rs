@@ -286,3 +286,66 @@ fn evaluations_in_one_scope_continue_the_random_stream() {
     let n = Expression::compile("$states.input.n * 2").unwrap();
     assert_eq!(n.evaluate_in(None, &scope).unwrap(), Some(json!(4)));
 }
+
+#[test]
+fn pad_works_but_refuses_gigantic_widths() {
+    assert_eq!(eval("$pad('ab', 5, '-')"), json!("ab---"));
+    assert_eq!(eval("$pad('ab', -4)"), json!("  ab"));
+    assert_eq!(error_code("$pad('ab', 5846180827986043830)"), "D3206");
+    assert_eq!(error_code("$pad('ab', -1e12, 'x')"), "D3206");
+}
+
+#[test]
+fn roman_numerals_work_but_refuse_gigantic_numbers() {
+    assert_eq!(eval("$formatInteger(1999, 'I')"), json!("MCMXCIX"));
+    assert_eq!(eval("$formatInteger(12, 'w')"), json!("twelve"));
+    assert_eq!(
+        error_code("$formatInteger(-1043826007544496193, 'I')"),
+        "D3206"
+    );
+}
+
+#[test]
+fn substring_survives_huge_indexes_and_keeps_its_meaning() {
+    assert_eq!(eval("$substring('hello', 1, 3)"), json!("ell"));
+    assert_eq!(eval("$substring('hello', -3)"), json!("llo"));
+    assert_eq!(
+        eval("$substring('hello', 1867569717617053668, 8004900197300068913)"),
+        json!("")
+    );
+    assert_eq!(eval("$substring('hello', -1e300, 2)"), json!("he"));
+    assert_eq!(
+        eval("$substringBefore('a-b', '-') & $substring('xy', 1)"),
+        json!("ay")
+    );
+    // A variable of that name is left alone.
+    assert_eq!(
+        eval("($substring := function($s){ 'mine' }; $substring('x'))"),
+        json!("mine")
+    );
+    assert_eq!(error_code("$substring('x', 1, 'a')"), "T0410");
+}
+
+#[test]
+fn from_millis_refuses_instants_and_timezones_beyond_any_date() {
+    assert_eq!(
+        eval("$fromMillis(1700000000123)"),
+        json!("2023-11-14T22:13:20.123Z")
+    );
+    assert_eq!(
+        eval("$fromMillis(0, '[H01]:[m01]', '+0130')"),
+        json!("01:30")
+    );
+    assert_eq!(error_code("$fromMillis(1e308, 'r', '2024-01-32')"), "D3207");
+    assert_eq!(
+        error_code("$fromMillis(0, '[H]', '99999999999999999')"),
+        "D3207"
+    );
+    assert_eq!(error_code("$now('[H]', '99999999999999999')"), "D3207");
+    assert_eq!(error_code("$fromMillis(-1e20)"), "D3207");
+    // Without arguments it formats the context, as before.
+    assert_eq!(
+        eval("$map([0, 1], function($v){ $v.$fromMillis() })"),
+        json!(["1970-01-01T00:00:00.000Z", "1970-01-01T00:00:00.001Z"])
+    );
+}
