@@ -26,6 +26,11 @@ pub const OPERATIONS: &[&str] = &[
     "BatchWriteItem",
     "TransactWriteItems",
     "TransactGetItems",
+    "UpdateTimeToLive",
+    "DescribeTimeToLive",
+    "TagResource",
+    "UntagResource",
+    "ListTagsOfResource",
 ];
 
 impl Store {
@@ -53,6 +58,11 @@ impl Store {
             "BatchWriteItem" => run(body, |i| self.batch_write_item(i)),
             "TransactWriteItems" => run(body, |i| self.transact_write_items(i)),
             "TransactGetItems" => run(body, |i| self.transact_get_items(i)),
+            "UpdateTimeToLive" => run(body, |i| self.update_time_to_live(i)),
+            "DescribeTimeToLive" => run(body, |i| self.describe_time_to_live(i)),
+            "TagResource" => run(body, |i| self.tag_resource(i)),
+            "UntagResource" => run(body, |i| self.untag_resource(i)),
+            "ListTagsOfResource" => run(body, |i| self.list_tags_of_resource(i)),
             other => Err(Error::UnknownOperation(format!(
                 "Unknown operation: {other}"
             ))),
@@ -128,5 +138,44 @@ mod tests {
             .call("GetItem", &json!({"Key": {}}))
             .expect_err("missing table name");
         assert_eq!(err.aws_type(), "ValidationException");
+    }
+
+    #[test]
+    fn tags_are_unique_per_key_and_ttl_toggles() {
+        let store = Store::open_in_memory().expect("store");
+        store
+            .call(
+                "CreateTable",
+                &json!({"TableName": "Tagged", "BillingMode": "PAY_PER_REQUEST",
+                        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}]}),
+            )
+            .expect("create");
+        let arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/Tagged";
+        for value in ["dev", "prod"] {
+            store
+                .call(
+                    "TagResource",
+                    &json!({"ResourceArn": arn, "Tags": [{"Key": "env", "Value": value}]}),
+                )
+                .expect("tag");
+        }
+        let tags = store
+            .call("ListTagsOfResource", &json!({"ResourceArn": arn}))
+            .expect("list");
+        assert_eq!(tags["Tags"], json!([{"Key": "env", "Value": "prod"}]));
+        let spec = json!({"TableName": "Tagged", "TimeToLiveSpecification": {"AttributeName": "exp", "Enabled": true}});
+        store.call("UpdateTimeToLive", &spec).expect("enable");
+        let again = store
+            .call("UpdateTimeToLive", &spec)
+            .expect_err("already enabled");
+        assert_eq!(again.aws_type(), "ValidationException");
+        let ttl = store
+            .call("DescribeTimeToLive", &json!({"TableName": "Tagged"}))
+            .expect("describe");
+        assert_eq!(
+            ttl["TimeToLiveDescription"],
+            json!({"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"})
+        );
     }
 }

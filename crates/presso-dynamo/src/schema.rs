@@ -28,6 +28,11 @@ pub struct TableDef {
     pub stream_specification: Option<serde_json::Value>,
     pub deletion_protection: bool,
     pub next_index: i64,
+    /// The attribute UpdateTimeToLive named, when TTL is enabled.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<crate::model::Tag>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -513,6 +518,8 @@ pub fn table_def_from_create(
         stream_specification: input.stream_specification.clone(),
         deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
         next_index,
+        ttl_attribute: None,
+        tags: Vec::new(),
     })
 }
 

@@ -717,6 +717,106 @@ impl Store {
         })
     }
 
+    /// Changes a table's stored definition (TTL, tags) under the writer lock.
+    fn modify_def<R>(
+        &self,
+        name: &str,
+        f: impl FnOnce(&mut crate::schema::TableDef) -> Result<R>,
+    ) -> Result<R> {
+        let conn = lock(&self.inner.writer);
+        let meta = self.table(name).map_err(|_| table_not_found(name))?;
+        let mut def = meta.def.clone();
+        let r = f(&mut def)?;
+        let json = serde_json::to_string(&def).map_err(|e| Error::Internal(e.to_string()))?;
+        conn.execute(
+            "UPDATE tables SET def = ?1 WHERE tid = ?2",
+            params![json, meta.tid],
+        )?;
+        let new_meta = Arc::new(TableMeta::from_def(meta.tid, def)?);
+        self.inner
+            .tables
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), new_meta);
+        Ok(r)
+    }
+
+    /// Records the TTL setting. Items are not expired locally; reads return them as
+    /// DynamoDB does until its background deletion runs.
+    pub fn update_time_to_live(
+        &self,
+        input: UpdateTimeToLiveInput,
+    ) -> Result<UpdateTimeToLiveOutput> {
+        let spec = input.time_to_live_specification;
+        let stored = spec.clone();
+        self.modify_def(&input.table_name, move |def| {
+            match (&def.ttl_attribute, stored.enabled) {
+                (Some(_), true) => Err(Error::validation("TimeToLive is already enabled")),
+                (None, false) => Err(Error::validation("TimeToLive is already disabled")),
+                (_, true) => {
+                    def.ttl_attribute = Some(stored.attribute_name);
+                    Ok(())
+                }
+                (_, false) => {
+                    def.ttl_attribute = None;
+                    Ok(())
+                }
+            }
+        })?;
+        Ok(UpdateTimeToLiveOutput {
+            time_to_live_specification: spec,
+        })
+    }
+
+    pub fn describe_time_to_live(&self, input: TableNameInput) -> Result<DescribeTimeToLiveOutput> {
+        let meta = self
+            .table(&input.table_name)
+            .map_err(|_| table_not_found(&input.table_name))?;
+        Ok(DescribeTimeToLiveOutput {
+            time_to_live_description: TimeToLiveDescription {
+                time_to_live_status: if meta.def.ttl_attribute.is_some() {
+                    "ENABLED"
+                } else {
+                    "DISABLED"
+                }
+                .to_string(),
+                attribute_name: meta.def.ttl_attribute.clone(),
+            },
+        })
+    }
+
+    pub fn tag_resource(&self, input: TagResourceInput) -> Result<Empty> {
+        let name = table_from_arn(&input.resource_arn)?;
+        self.modify_def(&name, move |def| {
+            for tag in input.tags {
+                def.tags.retain(|t| t.key != tag.key);
+                def.tags.push(tag);
+            }
+            Ok(())
+        })?;
+        Ok(Empty {})
+    }
+
+    pub fn untag_resource(&self, input: UntagResourceInput) -> Result<Empty> {
+        let name = table_from_arn(&input.resource_arn)?;
+        self.modify_def(&name, move |def| {
+            def.tags.retain(|t| !input.tag_keys.contains(&t.key));
+            Ok(())
+        })?;
+        Ok(Empty {})
+    }
+
+    pub fn list_tags_of_resource(
+        &self,
+        input: ListTagsOfResourceInput,
+    ) -> Result<ListTagsOfResourceOutput> {
+        let name = table_from_arn(&input.resource_arn)?;
+        let meta = self.table(&name).map_err(|_| table_not_found(&name))?;
+        Ok(ListTagsOfResourceOutput {
+            tags: meta.def.tags.clone(),
+        })
+    }
+
     // ---------------------------------------------------------------- items
 
     pub fn put_item(&self, input: PutItemInput) -> Result<WriteItemOutput> {
@@ -1593,6 +1693,17 @@ impl Store {
             all_old_on_failure,
             need_old,
         })
+    }
+}
+
+/// The table an ARN names (`arn:aws:dynamodb:<region>:<account>:table/<name>`); any region
+/// and account are accepted, as credentials are.
+fn table_from_arn(arn: &str) -> Result<String> {
+    match arn.split_once(":table/") {
+        Some((prefix, name)) if prefix.starts_with("arn:") && !name.is_empty() => {
+            Ok(name.split('/').next().unwrap_or(name).to_string())
+        }
+        _ => Err(Error::validation(format!("Invalid TableArn: {arn}"))),
     }
 }
 

@@ -676,6 +676,100 @@ pub async fn run(c: &Client, op: &str, i: &Value) -> Value {
                 Err(e) => sdk_err!(e),
             }
         }
+        "UpdateTimeToLive" => {
+            let spec = &i["TimeToLiveSpecification"];
+            let r = c
+                .update_time_to_live()
+                .table_name(s(i, "TableName"))
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(s(spec, "AttributeName"))
+                        .enabled(spec["Enabled"].as_bool().unwrap_or(false))
+                        .build()
+                        .expect("ttl spec"),
+                )
+                .send()
+                .await;
+            match r {
+                Ok(o) => {
+                    json!({"Spec": o.time_to_live_specification().map(|t| json!([t.attribute_name(), t.enabled()]))})
+                }
+                Err(e) => sdk_err!(e),
+            }
+        }
+        "DescribeTimeToLive" => match c
+            .describe_time_to_live()
+            .table_name(s(i, "TableName"))
+            .send()
+            .await
+        {
+            Ok(o) => {
+                let d = o.time_to_live_description();
+                json!({"Status": d.and_then(|d| d.time_to_live_status()).map(|s| s.as_str().to_string()),
+                       "Attribute": d.and_then(|d| d.attribute_name())})
+            }
+            Err(e) => sdk_err!(e),
+        },
+        "TagResource" | "UntagResource" | "ListTagsOfResource" => {
+            // Tags are addressed by ARN, whose account differs between servers: look it up.
+            let arn = match c
+                .describe_table()
+                .table_name(s(i, "TableName"))
+                .send()
+                .await
+            {
+                Ok(o) => o
+                    .table()
+                    .and_then(|t| t.table_arn())
+                    .unwrap_or_default()
+                    .to_string(),
+                Err(e) => return sdk_err!(e),
+            };
+            let result = match op {
+                "TagResource" => {
+                    let mut b = c.tag_resource().resource_arn(&arn);
+                    for (k, v) in i["Tags"].as_object().expect("tags") {
+                        b = b.tags(
+                            Tag::builder()
+                                .key(k)
+                                .value(v.as_str().unwrap_or_default())
+                                .build()
+                                .expect("tag"),
+                        );
+                    }
+                    b.send()
+                        .await
+                        .map(|_| json!({"ok": true}))
+                        .map_err(|e| sdk_err!(e))
+                }
+                "UntagResource" => {
+                    let mut b = c.untag_resource().resource_arn(&arn);
+                    for k in i["TagKeys"].as_array().expect("keys") {
+                        b = b.tag_keys(k.as_str().unwrap_or_default());
+                    }
+                    b.send()
+                        .await
+                        .map(|_| json!({"ok": true}))
+                        .map_err(|e| sdk_err!(e))
+                }
+                _ => c
+                    .list_tags_of_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .map(|o| {
+                        let mut tags: Vec<(String, String)> = o
+                            .tags()
+                            .iter()
+                            .map(|t| (t.key().to_string(), t.value().to_string()))
+                            .collect();
+                        tags.sort();
+                        json!({"Tags": tags})
+                    })
+                    .map_err(|e| sdk_err!(e)),
+            };
+            result.unwrap_or_else(|e| e)
+        }
         other => panic!("the driver does not know operation {other}"),
     }
 }

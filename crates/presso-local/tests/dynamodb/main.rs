@@ -463,8 +463,7 @@ async fn unknown_targets_get_an_aws_error_not_a_crash() {
     let c = support::client(&presso.endpoint);
     // An operation this endpoint does not implement, through the SDK.
     let err = c
-        .describe_time_to_live()
-        .table_name("Nope")
+        .list_backups()
         .send()
         .await
         .expect_err("unsupported operation");
