@@ -146,15 +146,27 @@ impl Call {
     pub(crate) fn eval(&self, scope: &Scope<'_>) -> Result<Value, String> {
         // Arguments are borrowed where they can be: literals from the definition,
         // definite paths from the input. Only results are built.
-        let mut args: Vec<Cow<'_, Value>> = Vec::with_capacity(self.args.len());
-        for a in &self.args {
-            args.push(match a {
+        fn arg<'s>(a: &'s Arg, scope: &'s Scope<'_>) -> Result<Cow<'s, Value>, String> {
+            Ok(match a {
                 Arg::Lit(v) => Cow::Borrowed(v),
                 Arg::Path(p) => scope.select_cow(p)?,
                 Arg::Call(c) => Cow::Owned(c.eval(scope)?),
-            });
+            })
         }
-        apply(self.func, args, scope)
+        let n = self.args.len();
+        if n <= 4 {
+            // Most calls take few arguments: keep them on the stack.
+            let mut buf: [Cow<'_, Value>; 4] = Default::default();
+            for (slot, a) in buf.iter_mut().zip(&self.args) {
+                *slot = arg(a, scope)?;
+            }
+            return apply(self.func, &mut buf[..n], scope);
+        }
+        let mut args = Vec::with_capacity(n);
+        for a in &self.args {
+            args.push(arg(a, scope)?);
+        }
+        apply(self.func, &mut args, scope)
     }
 }
 
@@ -444,7 +456,7 @@ fn want_arr_ref(f: Func, v: &Value) -> Result<&Vec<Value>, String> {
     }
 }
 
-fn apply(f: Func, mut a: Vec<Cow<'_, Value>>, scope: &Scope<'_>) -> Result<Value, String> {
+fn apply(f: Func, a: &mut [Cow<'_, Value>], scope: &Scope<'_>) -> Result<Value, String> {
     match f {
         Func::Format => {
             let tpl = want_str(f, &a[0])?;
@@ -487,10 +499,10 @@ fn apply(f: Func, mut a: Vec<Cow<'_, Value>>, scope: &Scope<'_>) -> Result<Value
                 .map_err(|e| format!("The argument of States.StringToJson is not valid JSON: {e}"))
         }
         Func::JsonToString => Ok(Value::String(a[0].to_string())),
-        Func::Array => Ok(Value::Array(a.into_iter().map(Cow::into_owned).collect())),
+        Func::Array => Ok(Value::Array((0..a.len()).map(|i| take(a, i)).collect())),
         Func::ArrayPartition => {
             let size = want_int(f, &a[1], "second")?;
-            let arr = want_arr(f, take(&mut a, 0))?;
+            let arr = want_arr(f, take(a, 0))?;
             if size <= 0 {
                 return Err(format!(
                     "Invalid value for the argument chunkSize of States.ArrayPartition: {size} must be greater than 0"
@@ -540,7 +552,7 @@ fn apply(f: Func, mut a: Vec<Cow<'_, Value>>, scope: &Scope<'_>) -> Result<Value
         }
         Func::ArrayLength => Ok(int(want_arr_ref(f, &a[0])?.len() as i64)),
         Func::ArrayUnique => {
-            let arr = want_arr(f, take(&mut a, 0))?;
+            let arr = want_arr(f, take(a, 0))?;
             let mut out: Vec<Value> = Vec::with_capacity(arr.len());
             for x in arr {
                 if !out.iter().any(|y| json_eq(y, &x)) {
@@ -600,8 +612,8 @@ fn apply(f: Func, mut a: Vec<Cow<'_, Value>>, scope: &Scope<'_>) -> Result<Value
             if *a[2] != Value::Bool(false) {
                 return Err("States.JsonMerge supports only a shallow merge: its third argument must be false".into());
             }
-            let b = take(&mut a, 1);
-            match (take(&mut a, 0), b) {
+            let b = take(a, 1);
+            match (take(a, 0), b) {
                 (Value::Object(mut x), Value::Object(y)) => {
                     for (k, v) in y {
                         x.insert(k, v);
