@@ -605,6 +605,49 @@ async fn unsubscribing_stops_delivery() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_subscriber_gets_every_message_in_order() {
+    let app = spawn_app().await;
+    let topic = "serverlesspresso-config-default";
+    let subscribers = 100;
+    let messages = 20u32;
+    let (done_tx, mut done) = tokio::sync::mpsc::unbounded_channel();
+    for n in 0..subscribers {
+        let via = if n % 2 == 0 { Via::Ws } else { Via::Tcp };
+        let qos = if n % 3 == 0 {
+            rumqttc::QoS::AtMostOnce
+        } else {
+            rumqttc::QoS::AtLeastOnce
+        };
+        let (client, mut events) = connect(&app, via, &format!("fan-{n}"), None).await;
+        subscribe(&client, &mut events, &[(topic, qos)]).await;
+        let done_tx = done_tx.clone();
+        tokio::spawn(async move {
+            let mut received = Vec::new();
+            while received.len() < messages as usize {
+                received.push(next_publish(&mut events).await.payload);
+            }
+            let _ = done_tx.send((n, received));
+            drop(client);
+        });
+    }
+    for m in 0..messages {
+        let delivered = app
+            .broker
+            .publish(topic, Bytes::from(m.to_string()), QoS::AtLeastOnce)
+            .expect("publish");
+        assert_eq!(delivered, subscribers);
+    }
+    let expected: Vec<Bytes> = (0..messages).map(|m| Bytes::from(m.to_string())).collect();
+    for _ in 0..subscribers {
+        let (n, received) = timeout(WAIT, done.recv())
+            .await
+            .expect("every subscriber finishes within 5 s")
+            .expect("a result");
+        assert_eq!(received, expected, "subscriber {n}");
+    }
+}
+
 #[tokio::test]
 async fn a_second_connection_with_the_same_client_id_takes_over() {
     let app = spawn_app().await;
