@@ -106,6 +106,7 @@ impl Expression {
 const GUARDED_CALLS: &[(&str, &str, usize)] = &[
     ("substring", functions::GUARDED_SUBSTRING, 0),
     ("fromMillis", functions::GUARDED_FROM_MILLIS, 1),
+    ("toMillis", functions::GUARDED_TO_MILLIS, 1),
 ];
 
 /// Redirects calls of the built-ins in [`GUARDED_CALLS`] to guards that keep the evaluator's

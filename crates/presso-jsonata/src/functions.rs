@@ -88,6 +88,7 @@ pub(crate) fn install(ev: &mut Evaluator, scope: &Scope) -> Result<(), Evaluator
     ev.register_fn_override("random", move |args: &[JValue]| random(&r, sfn, args))?;
     ev.register_fn_override("pad", pad)?;
     ev.register_fn(GUARDED_FROM_MILLIS, from_millis)?;
+    ev.register_fn(GUARDED_TO_MILLIS, to_millis)?;
     ev.register_fn(GUARDED_SUBSTRING, substring)?;
     ev.register_fn_override("formatInteger", format_integer)?;
     let r = Rc::clone(&rng);
@@ -114,6 +115,7 @@ pub(crate) fn install(ev: &mut Evaluator, scope: &Scope) -> Result<(), Evaluator
 /// `$fromMillis`, whose implementation it borrows through a tiny cached expression.
 fn now_fn(now: i64, args: &[JValue]) -> Outcome {
     check_date_args(now as f64, arg(args, 1))?;
+    check_picture(arg(args, 0))?;
     static FORMAT: OnceLock<Option<AstNode>> = OnceLock::new();
     let args = [
         JValue::Number(now as f64),
@@ -162,6 +164,7 @@ fn from_millis(args: &[JValue]) -> Outcome {
     if let JValue::Number(n) = arg(args, 0) {
         check_date_args(*n, arg(args, 2))?;
     }
+    check_picture(arg(args, 1))?;
     static ONE: OnceLock<Option<AstNode>> = OnceLock::new();
     static TWO: OnceLock<Option<AstNode>> = OnceLock::new();
     static THREE: OnceLock<Option<AstNode>> = OnceLock::new();
@@ -171,6 +174,54 @@ fn from_millis(args: &[JValue]) -> Outcome {
         2 => delegate(&TWO, "$fromMillis($a0, $a1)", args),
         3 => delegate(&THREE, "$fromMillis($a0, $a1, $a2)", args),
         _ => delegate(&MORE, "$fromMillis($a0, $a1, $a2, $a3)", args),
+    }
+}
+
+/// Refuses date/time pictures with a component marker that begins with a comma (`[,2]`), which
+/// names no component and which the evaluator's picture parser cannot take apart.
+fn check_picture(picture: &JValue) -> Result<(), EvaluatorError> {
+    let JValue::String(picture) = picture else {
+        return Ok(());
+    };
+    let mut chars = picture.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' if chars.peek() == Some(&'[') => {
+                chars.next();
+            }
+            '[' => {
+                let marker: String = chars
+                    .by_ref()
+                    .take_while(|&d| d != ']')
+                    .filter(|d| !d.is_whitespace())
+                    .collect();
+                if marker.starts_with(',') {
+                    return Err(fail(
+                        "D3132",
+                        format!("Unknown component specifier in date/time picture: [{marker}]"),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The name `$toMillis(...)` calls with arguments are compiled to (see
+/// `expression::guard_calls`).
+pub(crate) const GUARDED_TO_MILLIS: &str = "__presso_toMillis";
+
+/// `$toMillis(timestamp [, picture])`: the evaluator's own, after [`check_picture`].
+fn to_millis(args: &[JValue]) -> Outcome {
+    check_picture(arg(args, 1))?;
+    static ONE: OnceLock<Option<AstNode>> = OnceLock::new();
+    static TWO: OnceLock<Option<AstNode>> = OnceLock::new();
+    static MORE: OnceLock<Option<AstNode>> = OnceLock::new();
+    match args.len() {
+        0 | 1 => delegate(&ONE, "$toMillis($a0)", args),
+        2 => delegate(&TWO, "$toMillis($a0, $a1)", args),
+        _ => delegate(&MORE, "$toMillis($a0, $a1, $a2)", args),
     }
 }
 

@@ -349,3 +349,15 @@ fn from_millis_refuses_instants_and_timezones_beyond_any_date() {
         json!(["1970-01-01T00:00:00.000Z", "1970-01-01T00:00:00.001Z"])
     );
 }
+
+#[test]
+fn date_pictures_with_a_nameless_component_are_errors() {
+    assert_eq!(error_code("$fromMillis(0, 'JG[,%d %%k]')"), "D3132");
+    assert_eq!(error_code("$now('[,2]')"), "D3132");
+    assert_eq!(error_code("$toMillis('2024', '[,]')"), "D3132");
+    assert_eq!(eval("$fromMillis(0, '[[[Y]]]')"), json!("[1970]"));
+    assert_eq!(
+        eval("$toMillis('2024-02-03', '[Y]-[M]-[D]')"),
+        json!(1_706_918_400_000_i64)
+    );
+}
