@@ -177,8 +177,9 @@ fn from_millis(args: &[JValue]) -> Outcome {
     }
 }
 
-/// Refuses date/time pictures with a component marker that begins with a comma (`[,2]`), which
-/// names no component and which the evaluator's picture parser cannot take apart.
+/// Refuses date/time pictures with a component marker that does not begin with a letter
+/// (`[,2]`, `[‰]`): no component is named so, and the evaluator's picture parser cannot take
+/// such markers apart.
 fn check_picture(picture: &JValue) -> Result<(), EvaluatorError> {
     let JValue::String(picture) = picture else {
         return Ok(());
@@ -195,7 +196,7 @@ fn check_picture(picture: &JValue) -> Result<(), EvaluatorError> {
                     .take_while(|&d| d != ']')
                     .filter(|d| !d.is_whitespace())
                     .collect();
-                if marker.starts_with(',') {
+                if marker.starts_with(|first: char| !first.is_ascii_alphabetic()) {
                     return Err(fail(
                         "D3132",
                         format!("Unknown component specifier in date/time picture: [{marker}]"),

@@ -356,6 +356,52 @@ proptest! {
     }
 }
 
+/// Picture strings for the date and number formatters, from the characters their grammars use.
+fn picture() -> impl Strategy<Value = String> {
+    r"[\[\],\-*#0-9YMDdFWwXxHhPmsfZzCEnIiAaTt;.%‰eE'_ ]{0,14}"
+}
+
+fn formatter_call() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec![
+            "$fromMillis(N, 'P')",
+            "$fromMillis(N, 'P', '+0530')",
+            "$toMillis('2024-02-03T04:05:06Z', 'P')",
+            "$toMillis('S', 'P')",
+            "$formatNumber(N, 'P')",
+            "$formatInteger(N, 'P')",
+            "$parseInteger('S', 'P')",
+            "$now('P')",
+        ]),
+        prop::sample::select(vec![
+            "0",
+            "-1",
+            "1.5",
+            "1e15",
+            "-8.64e15",
+            "123456789",
+            "1e21",
+        ]),
+        picture(),
+        r"[0-9a-zA-Z ,\-:]{0,10}",
+    )
+        .prop_map(|(template, n, p, s)| {
+            template
+                .replace('N', n)
+                .replace('P', &p.replace('\'', ""))
+                .replace('S', &s)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn formatters_never_panic_on_arbitrary_pictures(src in formatter_call()) {
+        assert_no_internal_failure(&src);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 20_000, failure_persistence: None, ..ProptestConfig::default() })]
 
