@@ -428,9 +428,13 @@ fn main() {
             "  {:<26} {:>10} {:>9} {:>9} | {:>8} {:>9} {:>9} | {:>7}",
             "operation", "presso/s", "p50 µs", "p99 µs", "moto/s", "p50 µs", "p99 µs", "ratio"
         );
+        // Time per operation, summed over one of each: the equal-parts mix.
+        let (mut presso_mix, mut moto_mix) = (0.0, 0.0);
         for op in [Op::Put, Op::Get, Op::CondUpdate, Op::Query100] {
             let p = measure(&presso.addr, op, args.clients, args.seconds);
             let m = measure(&moto.addr, op, args.clients, args.seconds);
+            presso_mix += 1.0 / p.ops_per_sec.max(f64::MIN_POSITIVE);
+            moto_mix += 1.0 / m.ops_per_sec.max(f64::MIN_POSITIVE);
             println!(
                 "  {:<26} {:>10.0} {:>9.0} {:>9.0} | {:>8.0} {:>9.0} {:>9.0} | {:>6.1}x",
                 op.name(),
@@ -443,5 +447,17 @@ fn main() {
                 p.ops_per_sec / m.ops_per_sec.max(f64::MIN_POSITIVE)
             );
         }
+        let (p, m) = (4.0 / presso_mix, 4.0 / moto_mix);
+        println!(
+            "  {:<26} {:>10.0} {:>9} {:>9} | {:>8.0} {:>9} {:>9} | {:>6.1}x",
+            "mix (equal parts)",
+            p,
+            "",
+            "",
+            m,
+            "",
+            "",
+            p / m
+        );
     }
 }

@@ -8,8 +8,12 @@
 //! [`Store`] directly.
 //!
 //! Modules: [`value`] (attribute values, item size, key encoding), [`number`] (38-digit
-//! decimals), [`expr`] (parse and evaluate expressions), [`json`] (operations by name on JSON), [`schema`] (table definitions and
-//! key rules), [`model`] (request/response shapes), [`store`] (SQLite storage and operations).
+//! decimals), [`expr`] (parse and evaluate expressions), [`schema`] (table definitions and
+//! key rules), [`model`] (request/response shapes), [`store`] (SQLite storage, group commit
+//! and the operations), [`json`] (operations by name on JSON bodies).
+//!
+//! Where moto's server answers differently from AWS's documentation, this crate follows the
+//! documentation; `MOTO_DEVIATIONS.md` lists each case.
 
 pub mod error;
 pub mod expr;

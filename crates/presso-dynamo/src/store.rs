@@ -349,6 +349,9 @@ struct PreparedWrite {
     /// Whether the write needs the old item itself (condition, ALL_OLD, indexes, updates)
     /// or only its size (for capacity).
     need_old: bool,
+    /// Whether the old item's size is needed (consumed capacity was asked for); without it
+    /// a plain write skips the lookup.
+    need_size: bool,
 }
 
 enum WriteKind {
@@ -831,6 +834,7 @@ impl Store {
             input.return_values_on_condition_check_failure.as_deref(),
         )?;
         prepared.need_old |= rv == "ALL_OLD";
+        prepared.need_size = cap != CapacityMode::None;
         let (result, prepared) = self.write(move |c, inner| {
             inner.still_current(&prepared.meta)?;
             let r = run_write(c, &prepared)?;
@@ -895,6 +899,7 @@ impl Store {
             input.return_values_on_condition_check_failure.as_deref(),
         )?;
         prepared.need_old |= rv == "ALL_OLD";
+        prepared.need_size = cap != CapacityMode::None;
         let (result, prepared) = self.write(move |c, inner| {
             inner.still_current(&prepared.meta)?;
             let r = run_write(c, &prepared)?;
@@ -1610,6 +1615,7 @@ impl Store {
             cond,
             all_old_on_failure,
             need_old,
+            need_size: true,
         })
     }
 
@@ -1692,6 +1698,7 @@ impl Store {
             cond,
             all_old_on_failure,
             need_old,
+            need_size: true,
         })
     }
 }
@@ -1743,9 +1750,12 @@ fn run_write(c: &Connection, p: &PreparedWrite) -> Result<WriteResult> {
         let size = old.as_ref().map_or(0, |o| o.1);
         let exists = old.is_some();
         (old.map(|o| o.0), size, exists)
-    } else {
+    } else if p.need_size {
         let size = load_size(c, &p.meta, &p.pk, &p.sk)?;
         (None, size.unwrap_or(0), size.is_some())
+    } else {
+        // Unknown: a delete then runs unconditionally (harmless when nothing is there).
+        (None, 0, true)
     };
     let empty = Item::new();
     if let Some(cond) = &p.cond
