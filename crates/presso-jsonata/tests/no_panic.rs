@@ -1,6 +1,9 @@
 //! No expression, however malformed or deeply nested, panics or overflows the stack: compiling
 //! and evaluating always ends in a value, undefined, or an error with a code.
 //!
+//! Generators: random token sequences, arbitrary text, well-formed expressions, library calls
+//! with edge-case arguments, formatter pictures and regex patterns.
+//!
 //! The property tests run on the test thread's ordinary stack (2 MiB), as a host's worker would,
 //! with a small time limit so generated loops stay short; the whole file takes seconds.
 
@@ -391,6 +394,31 @@ fn formatter_call() -> impl Strategy<Value = String> {
                 .replace('P', &p.replace('\'', ""))
                 .replace('S', &s)
         })
+}
+
+/// Calls of the regex functions with patterns drawn from regex syntax characters.
+fn regex_call() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec![
+            "$match(s, /R/)",
+            "$replace(s, /R/, '$1x$0')",
+            "$split(s, /R/)",
+            "$contains(s, /R/i)",
+            "$match('aaaa', /R/, 2)",
+            "$replace('abc', /R/, function($m){ $m.match & $m.groups[0] })",
+        ]),
+        r"[a-z()\[\]*+?{}|^$.\\0-9,dws\-]{0,12}",
+    )
+        .prop_map(|(template, pattern)| template.replace('R', &pattern))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn regex_functions_never_panic_on_arbitrary_patterns(src in regex_call()) {
+        assert_no_internal_failure(&src);
+    }
 }
 
 proptest! {
