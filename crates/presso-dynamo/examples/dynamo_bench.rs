@@ -3,9 +3,10 @@
 //!
 //! 1. In process: acknowledged single-item writes per second straight into the store (a
 //!    durable SQLite file, WAL, `synchronous=NORMAL`), from one thread and from two.
-//! 2. Over the wire: PutItem, GetItem, conditional UpdateItem and a 100-item Query, each run
-//!    for a fixed time against a warm, long-lived `presso serve` process (durable data dir) and
-//!    a warm, long-lived moto server, reporting ops/s, p50 and p99 per operation.
+//! 2. Over the wire: PutItem, GetItem, conditional UpdateItem and a 100-item Query against a
+//!    warm, long-lived `presso serve` process (durable data dir) and a warm, long-lived moto
+//!    server, in alternating short rounds so both see the same background load, reporting
+//!    ops/s, p50 and p99 per operation and the equal-parts mix.
 //!
 //! Clients speak plain HTTP/1.1 with keep-alive and prebuilt JSON bodies, so the client side
 //! costs little; it still shares the two cores with the server it measures.
@@ -32,7 +33,7 @@ struct Args {
 
 fn parse_args() -> Args {
     let mut a = Args {
-        seconds: 3.0,
+        seconds: 6.0,
         clients: 4,
         presso: String::new(),
         in_process_writes: 100_000,
@@ -284,7 +285,14 @@ fn setup(addr: &str, clients: usize) {
     assert_eq!(v["Count"], 100, "the query returns 100 items");
 }
 
-fn measure(addr: &str, op: Op, clients: usize, seconds: f64) -> Stats {
+/// One timed round against one server: all latencies (µs) and the round's ops/s.
+fn measure_round(
+    addr: &str,
+    op: Op,
+    clients: usize,
+    seconds: f64,
+    round: usize,
+) -> (Vec<f64>, f64) {
     let deadline = Duration::from_secs_f64(seconds);
     let results: Vec<(Vec<f64>, f64)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..clients)
@@ -299,7 +307,8 @@ fn measure(addr: &str, op: Op, clients: usize, seconds: f64) -> Stats {
                     let t0 = Instant::now();
                     let mut i = 0;
                     while t0.elapsed() < deadline {
-                        let body = op.body(client, i);
+                        // Rounds write distinct keys, so every PutItem creates a new item.
+                        let body = op.body(client, round * 10_000_000 + i);
                         let s = Instant::now();
                         let (status, resp) = c.call(op.target(), &body).expect("request");
                         assert!(
@@ -326,6 +335,10 @@ fn measure(addr: &str, op: Op, clients: usize, seconds: f64) -> Stats {
         ops_per_sec += lat.len() as f64 / secs;
         all.extend(lat);
     }
+    (all, ops_per_sec)
+}
+
+fn stats(mut all: Vec<f64>, rates: &[f64]) -> Stats {
     all.sort_by(|a, b| a.total_cmp(b));
     let pct = |p: f64| {
         all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
@@ -333,10 +346,28 @@ fn measure(addr: &str, op: Op, clients: usize, seconds: f64) -> Stats {
             .unwrap_or(0.0)
     };
     Stats {
-        ops_per_sec,
+        ops_per_sec: rates.iter().sum::<f64>() / rates.len().max(1) as f64,
         p50_us: pct(0.50),
         p99_us: pct(0.99),
     }
+}
+
+/// Alternates short rounds on the two servers so that both see the same background load
+/// (this machine is shared), then pools each server's rounds.
+fn compare(presso: &str, moto: &str, op: Op, clients: usize, seconds: f64) -> (Stats, Stats) {
+    const ROUNDS: usize = 6;
+    let per_round = seconds / ROUNDS as f64;
+    let (mut p_lat, mut m_lat, mut p_rates, mut m_rates) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (lat, rate) = measure_round(presso, op, clients, per_round, round);
+        p_lat.extend(lat);
+        p_rates.push(rate);
+        let (lat, rate) = measure_round(moto, op, clients, per_round, round);
+        m_lat.extend(lat);
+        m_rates.push(rate);
+    }
+    (stats(p_lat, &p_rates), stats(m_lat, &m_rates))
 }
 
 struct Server {
@@ -421,7 +452,7 @@ fn main() {
         setup(&presso.addr, args.clients);
         setup(&moto.addr, args.clients);
         println!(
-            "\nover the wire, {} clients, {} s per operation (presso: durable data dir; moto's server):",
+            "\nover the wire, {} clients, {} s per operation and server in alternating rounds (presso: durable data dir; moto's server):",
             args.clients, args.seconds
         );
         println!(
@@ -431,8 +462,7 @@ fn main() {
         // Time per operation, summed over one of each: the equal-parts mix.
         let (mut presso_mix, mut moto_mix) = (0.0, 0.0);
         for op in [Op::Put, Op::Get, Op::CondUpdate, Op::Query100] {
-            let p = measure(&presso.addr, op, args.clients, args.seconds);
-            let m = measure(&moto.addr, op, args.clients, args.seconds);
+            let (p, m) = compare(&presso.addr, &moto.addr, op, args.clients, args.seconds);
             presso_mix += 1.0 / p.ops_per_sec.max(f64::MIN_POSITIVE);
             moto_mix += 1.0 / m.ops_per_sec.max(f64::MIN_POSITIVE);
             println!(
