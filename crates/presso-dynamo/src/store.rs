@@ -374,7 +374,11 @@ impl Store {
             .map_err(|e| Error::Internal(format!("cannot create {}: {e}", dir.display())))?;
         let path = dir.join("dynamodb.sqlite3");
         let conn = Connection::open(&path)?;
-        Store::init(conn, Some(path))
+        // One process owns the database: exclusive locking keeps the WAL index in memory and
+        // spares every transaction its file-lock system calls, and a second presso pointed at
+        // the same directory fails instead of sharing it. Reads then share the one connection.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+        Store::init(conn, None)
     }
 
     /// A store that lives only as long as the process.
