@@ -6,11 +6,13 @@
 //! `(iid, index pk, index sk, table pk, table sk)`, and is written in the same SQLite
 //! transaction as the item, so indexes never drift from their table.
 //!
-//! Concurrency: one writer connection behind a mutex serialises writes; a conditional write
-//! reads, checks and writes inside one transaction while holding it, so conditions are atomic
-//! under any number of clients. Reads use separate connections (WAL lets them run beside the
-//! writer). Durability: WAL with `synchronous=NORMAL` — a committed write survives the process
-//! being killed, though not power loss.
+//! Concurrency: one connection behind a mutex; a conditional write reads, checks and writes
+//! inside one transaction while holding it, so conditions are atomic under any number of
+//! clients. Concurrent writes are committed together (group commit): each runs in its own
+//! savepoint and learns its result only after the shared commit. The process owns the
+//! database file (exclusive locking), which spares every transaction its file-lock calls.
+//! Durability: WAL with `synchronous=NORMAL` — a committed write survives the process being
+//! killed, though not power loss.
 
 use crate::error::{CancellationReason, Error, Result};
 use crate::expr::{
@@ -25,7 +27,7 @@ use crate::schema::{
 use crate::value::{AttributeValue, Item, MAX_ITEM_SIZE, item_size, key_bytes, validate_item};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::Path as FsPath;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 
 const PAGE_LIMIT: usize = 1024 * 1024;
@@ -68,8 +70,6 @@ struct Inner {
     group: Mutex<Group>,
     /// Signalled when a batch is committed and the leader role is free again.
     batch_done: Condvar,
-    readers: Mutex<Vec<Connection>>,
-    path: Option<PathBuf>,
     tables: RwLock<HashMap<String, Arc<TableMeta>>>,
 }
 
@@ -378,15 +378,15 @@ impl Store {
         // spares every transaction its file-lock system calls, and a second presso pointed at
         // the same directory fails instead of sharing it. Reads then share the one connection.
         conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-        Store::init(conn, None)
+        Store::init(conn)
     }
 
     /// A store that lives only as long as the process.
     pub fn open_in_memory() -> Result<Store> {
-        Store::init(Connection::open_in_memory()?, None)
+        Store::init(Connection::open_in_memory()?)
     }
 
-    fn init(conn: Connection, path: Option<PathBuf>) -> Result<Store> {
+    fn init(conn: Connection) -> Result<Store> {
         configure(&conn)?;
         conn.execute_batch(SCHEMA)?;
         let mut tables = HashMap::new();
@@ -406,8 +406,6 @@ impl Store {
                 writer: Mutex::new(conn),
                 group: Mutex::new(Group::default()),
                 batch_done: Condvar::new(),
-                readers: Mutex::new(Vec::new()),
-                path,
                 tables: RwLock::new(tables),
             }),
         })
@@ -418,30 +416,11 @@ impl Store {
         tables.get(name).cloned().ok_or_else(not_found)
     }
 
-    /// Runs `f` on a read connection (the writer's, for an in-memory store).
+    /// Runs `f` for a read.
     fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        let Some(path) = &self.inner.path else {
-            let conn = lock(&self.inner.writer);
-            return f(&conn);
-        };
-        let conn = lock(&self.inner.readers).pop();
-        let conn = match conn {
-            Some(c) => c,
-            None => {
-                let c = Connection::open(path)?;
-                configure(&c)?;
-                c
-            }
-        };
-        // Each read runs in one transaction so multi-row reads see one snapshot.
-        exec_cached(&conn, "BEGIN")?;
-        let result = f(&conn);
-        let _ = exec_cached(&conn, "COMMIT");
-        let mut pool = lock(&self.inner.readers);
-        if pool.len() < 8 {
-            pool.push(conn);
-        }
-        result
+        // Reads share the connection; holding its lock, a read sees one committed state.
+        let conn = lock(&self.inner.writer);
+        f(&conn)
     }
 
     /// Runs `f` inside a write transaction and returns once it is committed; `f`'s changes
