@@ -1,0 +1,165 @@
+//! The durable part: buses, rules, targets, dead letters and log events in one SQLite
+//! database (`events.sqlite` in the data directory, WAL, `synchronous=NORMAL`), or in memory.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+pub(crate) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS buses (
+    name TEXT PRIMARY KEY,
+    description TEXT,
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rules (
+    bus TEXT NOT NULL,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    PRIMARY KEY (bus, name)
+);
+CREATE TABLE IF NOT EXISTS targets (
+    bus TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    id TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    PRIMARY KEY (bus, rule, id)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    grp TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_events_by_group ON log_events (grp, seq);
+";
+
+/// A bus row.
+#[derive(Debug, Clone)]
+pub(crate) struct BusRow {
+    pub name: String,
+    pub description: Option<String>,
+    pub created: i64,
+    pub modified: i64,
+}
+
+pub(crate) fn bus(conn: &Connection, name: &str) -> rusqlite::Result<Option<BusRow>> {
+    conn.query_row(
+        "SELECT name, description, created, modified FROM buses WHERE name = ?1",
+        [name],
+        bus_row,
+    )
+    .optional()
+}
+
+fn bus_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BusRow> {
+    Ok(BusRow {
+        name: r.get(0)?,
+        description: r.get(1)?,
+        created: r.get(2)?,
+        modified: r.get(3)?,
+    })
+}
+
+pub(crate) fn buses(conn: &Connection) -> rusqlite::Result<Vec<BusRow>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT name, description, created, modified FROM buses ORDER BY name")?;
+    stmt.query_map([], bus_row)?.collect()
+}
+
+/// Rules of a bus as stored (`spec` is the rule's describe shape), by name.
+pub(crate) fn rules(conn: &Connection, bus: &str) -> rusqlite::Result<Vec<(String, Value)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT name, spec FROM rules WHERE bus = ?1 ORDER BY name")?;
+    stmt.query_map([bus], |r| {
+        let spec: String = r.get(1)?;
+        Ok((
+            r.get(0)?,
+            serde_json::from_str(&spec).unwrap_or(Value::Null),
+        ))
+    })?
+    .collect()
+}
+
+pub(crate) fn rule(conn: &Connection, bus: &str, name: &str) -> rusqlite::Result<Option<Value>> {
+    conn.query_row(
+        "SELECT spec FROM rules WHERE bus = ?1 AND name = ?2",
+        params![bus, name],
+        |r| r.get::<_, String>(0),
+    )
+    .optional()
+    .map(|s| s.map(|s| serde_json::from_str(&s).unwrap_or(Value::Null)))
+}
+
+pub(crate) fn put_rule(
+    conn: &Connection,
+    bus: &str,
+    name: &str,
+    spec: &Value,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO rules (bus, name, spec) VALUES (?1, ?2, ?3)
+         ON CONFLICT (bus, name) DO UPDATE SET spec = excluded.spec",
+        params![bus, name, spec.to_string()],
+    )?;
+    Ok(())
+}
+
+/// Targets of a rule as put (`spec` is the `Target` object), by id.
+pub(crate) fn targets(conn: &Connection, bus: &str, rule: &str) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT spec FROM targets WHERE bus = ?1 AND rule = ?2 ORDER BY id")?;
+    stmt.query_map(params![bus, rule], |r| {
+        let spec: String = r.get(0)?;
+        Ok(serde_json::from_str(&spec).unwrap_or(Value::Null))
+    })?
+    .collect()
+}
+
+pub(crate) fn append_dead_letter(conn: &Connection, at: i64, body: &Value) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO dead_letters (at, body) VALUES (?1, ?2)",
+        params![at, body.to_string()],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn dead_letters(conn: &Connection, limit: i64) -> rusqlite::Result<Vec<Value>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT body FROM (SELECT seq, body FROM dead_letters ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
+    )?;
+    stmt.query_map([limit], |r| {
+        let body: String = r.get(0)?;
+        Ok(serde_json::from_str(&body).unwrap_or(Value::Null))
+    })?
+    .collect()
+}
+
+pub(crate) fn append_log(
+    conn: &Connection,
+    group: &str,
+    at: i64,
+    message: &str,
+) -> rusqlite::Result<()> {
+    let mut stmt =
+        conn.prepare_cached("INSERT INTO log_events (grp, at, message) VALUES (?1, ?2, ?3)")?;
+    stmt.execute(params![group, at, message])?;
+    Ok(())
+}
+
+pub(crate) fn log_events(
+    conn: &Connection,
+    group: &str,
+    limit: i64,
+) -> rusqlite::Result<Vec<(i64, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, message FROM (SELECT seq, at, message FROM log_events WHERE grp = ?1
+         ORDER BY seq DESC LIMIT ?2) ORDER BY seq",
+    )?;
+    stmt.query_map(params![group, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect()
+}
