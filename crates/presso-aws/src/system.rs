@@ -1,0 +1,68 @@
+//! The host's clock and randomness on Lambda, and a shareable clock handle so presso can hand
+//! a function its virtual clock instead.
+
+use presso_core::ports::{Clock, Randomness};
+use presso_core::time::Timestamp;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        Timestamp::from_millis(ms)
+    }
+}
+
+/// Any clock behind an `Arc`: the system clock on Lambda, presso's virtual clock locally.
+#[derive(Clone)]
+pub struct SharedClock(pub Arc<dyn Clock>);
+
+impl SharedClock {
+    pub fn system() -> Self {
+        Self(Arc::new(SystemClock))
+    }
+}
+
+impl std::fmt::Debug for SharedClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SharedClock").field(&self.0.now()).finish()
+    }
+}
+
+impl Clock for SharedClock {
+    fn now(&self) -> Timestamp {
+        self.0.now()
+    }
+}
+
+/// The operating system's randomness (order ids and QR codes must not be guessable).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsRandomness;
+
+impl Randomness for OsRandomness {
+    fn fill_bytes(&self, buf: &mut [u8]) {
+        use rand::RngCore;
+        rand::rng().fill_bytes(buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_is_after_2020_and_randomness_differs_between_calls() {
+        assert!(SharedClock::system().now().as_millis() > 1_577_836_800_000);
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        OsRandomness.fill_bytes(&mut a);
+        OsRandomness.fill_bytes(&mut b);
+        assert_ne!(a, b);
+    }
+}
