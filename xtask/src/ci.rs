@@ -27,6 +27,10 @@ const STAGES: &[Stage] = &[
         name: "test",
         run: test,
     },
+    Stage {
+        name: "frontend",
+        run: frontend,
+    },
 ];
 
 pub fn run(selected: &[String]) -> Result<()> {
@@ -63,10 +67,14 @@ pub fn run(selected: &[String]) -> Result<()> {
     }
 }
 
-/// Installs the pinned tools the tests drive (moto's server, the aws CLI, ...).
+/// Installs the pinned tools the tests drive (moto's server, the aws CLI, Chromium, ...).
 fn setup() -> Result<()> {
     sh(
         "if [ -f .ci/requirements.txt ]; then python3 -m pip install --quiet --disable-pip-version-check -r .ci/requirements.txt; fi",
+    )?;
+    // The browser tests drive Debian's Chromium; nothing here may download a browser build.
+    sh(
+        "command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }",
     )
 }
 
@@ -94,4 +102,14 @@ fn test() -> Result<()> {
         "cargo",
         &["nextest", "run", "--workspace", "--no-fail-fast"],
     )
+}
+
+/// The apps: type-check, unit and component tests, the production build, and the browser
+/// tests in Chromium.
+fn frontend() -> Result<()> {
+    sh("cd frontend && npm ci --no-audit --no-fund --loglevel=error")?;
+    sh("cd frontend && npm run --silent typecheck")?;
+    sh("cd frontend && npm test --silent")?;
+    sh("cd frontend && npm run --silent build")?;
+    sh("cd frontend && node e2e/smoke.mjs")
 }
