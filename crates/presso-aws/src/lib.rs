@@ -30,4 +30,4 @@ pub mod system;
 pub mod workflow;
 
 pub use settings::{AwsSettings, Env};
-pub use system::{OsRandomness, SharedClock, SystemClock};
+pub use system::{OsRandomness, SharedClock, SharedRandomness, SystemClock};

@@ -53,6 +53,28 @@ impl Randomness for OsRandomness {
     }
 }
 
+/// Any randomness behind an `Arc`: the OS's on Lambda, a seeded one in tests.
+#[derive(Clone)]
+pub struct SharedRandomness(pub Arc<dyn Randomness>);
+
+impl SharedRandomness {
+    pub fn os() -> Self {
+        Self(Arc::new(OsRandomness))
+    }
+}
+
+impl std::fmt::Debug for SharedRandomness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedRandomness")
+    }
+}
+
+impl Randomness for SharedRandomness {
+    fn fill_bytes(&self, buf: &mut [u8]) {
+        self.0.fill_bytes(buf);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,8 @@
 //! - [`event`]: an EventBridge envelope as a catalogue [`presso_core::events::Event`], and the
 //!   Lambda error an event handler returns;
 //! - [`env`]: reading a function's environment map;
-//! - [`logging`]: JSON logs on Lambda.
+//! - [`logging`]: JSON logs on Lambda;
+//! - `testing` (feature `testing`): handler tests over the committed `events/` fixtures.
 //!
 //! It holds no business rules and no AWS clients (those are `presso-aws`').
 
@@ -15,3 +16,5 @@ pub mod env;
 pub mod event;
 pub mod http;
 pub mod logging;
+#[cfg(feature = "testing")]
+pub mod testing;
