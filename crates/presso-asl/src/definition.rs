@@ -8,6 +8,7 @@
 
 use crate::choice::{self, Rule};
 use crate::expr::{Template, ValueExpr};
+use crate::jsonata::{JExpr, JTemplate};
 use crate::jsonpath::JsonPath;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -83,6 +84,37 @@ pub(crate) struct State {
     pub(crate) catch: Vec<Catcher>,
     /// A Pass state with no paths, parameters or result: output = input.
     pub(crate) passthrough: bool,
+    /// The state uses JSONata (its own `QueryLanguage` or the definition's).
+    pub(crate) jsonata: bool,
+    /// JSONata `Arguments` (Task, Parallel).
+    pub(crate) arguments: Option<JTemplate>,
+    /// JSONata `Output`.
+    pub(crate) output: Option<JTemplate>,
+    pub(crate) assign: Option<AssignSpec>,
+}
+
+/// An `Assign` block: evaluates to an object whose fields become variables.
+#[derive(Debug)]
+pub(crate) enum AssignSpec {
+    /// JSONPath: a payload template (`"name.$": "$.path"`), `$` being the state's result.
+    Path(Template),
+    Jsonata(JTemplate),
+}
+
+/// How a Choice rule decides.
+#[derive(Debug)]
+pub(crate) enum Test {
+    Rule(Rule),
+    /// JSONata `Condition`: a boolean or an expression that must give one.
+    Condition(JTemplate),
+}
+
+#[derive(Debug)]
+pub(crate) struct ChoiceArm {
+    pub(crate) test: Test,
+    pub(crate) next: u32,
+    pub(crate) output: Option<JTemplate>,
+    pub(crate) assign: Option<AssignSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -109,18 +141,21 @@ pub(crate) enum Next {
 pub(crate) enum Seconds {
     Fixed(u64),
     Path(JsonPath),
+    Expr(Box<JExpr>),
 }
 
 #[derive(Debug)]
 pub(crate) enum Text {
     Lit(String),
     Expr(ValueExpr),
+    Jsonata(Box<JExpr>),
 }
 
 #[derive(Debug)]
 pub(crate) enum Count {
     Fixed(f64),
     Path(JsonPath),
+    Expr(Box<JExpr>),
 }
 
 #[derive(Debug)]
@@ -128,6 +163,7 @@ pub(crate) enum WaitSpec {
     Seconds(Seconds),
     Timestamp(String),
     TimestampPath(JsonPath),
+    TimestampExpr(Box<JExpr>),
 }
 
 #[derive(Debug)]
@@ -147,6 +183,10 @@ pub(crate) struct MapSpec {
     pub(crate) machine: u32,
     pub(crate) items_path: Option<JsonPath>,
     pub(crate) item_selector: Option<Template>,
+    /// JSONata `Items` (default: the state input, which must be an array).
+    pub(crate) items: Option<JTemplate>,
+    /// JSONata `ItemSelector`.
+    pub(crate) jitem_selector: Option<JTemplate>,
     pub(crate) max_concurrency: Count,
     pub(crate) tolerated_count: Option<Count>,
     pub(crate) tolerated_percentage: Option<Count>,
@@ -162,7 +202,7 @@ pub(crate) enum Kind {
     },
     Task(Box<TaskSpec>),
     Choice {
-        choices: Vec<(Rule, u32)>,
+        choices: Vec<ChoiceArm>,
         default: Option<u32>,
     },
     Wait(WaitSpec),
@@ -192,6 +232,9 @@ pub(crate) struct Catcher {
     pub(crate) errors: Vec<String>,
     pub(crate) result_path: ResultPath,
     pub(crate) next: u32,
+    /// JSONata `Output` (default: the error output).
+    pub(crate) output: Option<JTemplate>,
+    pub(crate) assign: Option<AssignSpec>,
 }
 
 const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
@@ -199,6 +242,8 @@ const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 fn allowed_fields(ty: &str) -> &'static [&'static str] {
     match ty {
         "Pass" => &[
+            "Assign",
+            "Output",
             "InputPath",
             "OutputPath",
             "Parameters",
@@ -208,6 +253,9 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "End",
         ],
         "Task" => &[
+            "Assign",
+            "Output",
+            "Arguments",
             "InputPath",
             "OutputPath",
             "Parameters",
@@ -224,8 +272,17 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "HeartbeatSecondsPath",
             "Credentials",
         ],
-        "Choice" => &["InputPath", "OutputPath", "Choices", "Default"],
+        "Choice" => &[
+            "Assign",
+            "Output",
+            "InputPath",
+            "OutputPath",
+            "Choices",
+            "Default",
+        ],
         "Wait" => &[
+            "Assign",
+            "Output",
             "InputPath",
             "OutputPath",
             "Seconds",
@@ -235,9 +292,12 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "Next",
             "End",
         ],
-        "Succeed" => &["InputPath", "OutputPath"],
+        "Succeed" => &["Output", "InputPath", "OutputPath"],
         "Fail" => &["Error", "ErrorPath", "Cause", "CausePath"],
         "Parallel" => &[
+            "Assign",
+            "Output",
+            "Arguments",
             "InputPath",
             "OutputPath",
             "Parameters",
@@ -250,6 +310,9 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
             "Catch",
         ],
         "Map" => &[
+            "Assign",
+            "Output",
+            "Items",
             "InputPath",
             "OutputPath",
             "Parameters",
@@ -281,9 +344,38 @@ fn allowed_fields(ty: &str) -> &'static [&'static str] {
 /// The errors `States.ALL` must not be combined with, and the predefined names.
 pub(crate) const STATES_ALL: &str = "States.ALL";
 
+/// Fields only a JSONata state may have.
+const JSONATA_ONLY: &[&str] = &["Arguments", "Output", "Items"];
+
+/// Fields a JSONata state must not have (JSONPath's data-flow and `*Path` fields).
+const JSONPATH_ONLY: &[&str] = &[
+    "InputPath",
+    "Parameters",
+    "ResultSelector",
+    "ResultPath",
+    "OutputPath",
+    "ItemsPath",
+    "SecondsPath",
+    "TimestampPath",
+    "ErrorPath",
+    "CausePath",
+    "TimeoutSecondsPath",
+    "HeartbeatSecondsPath",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentagePath",
+];
+
+/// AWS's limit on a variable name's length.
+const MAX_VARIABLE_NAME: usize = 80;
+
 struct Compiler {
     machines: Vec<Machine>,
     diags: Vec<Diagnostic>,
+    /// The definition's own `QueryLanguage` is JSONata: every state inherits it.
+    top_jsonata: bool,
+    /// The state being compiled uses JSONata.
+    state_jsonata: bool,
 }
 
 impl Compiler {
@@ -311,6 +403,14 @@ impl Compiler {
 
     /// Compiles one `{StartAt, States}` object into a machine and returns its index.
     fn machine(&mut self, v: &Value, loc: &str) -> u32 {
+        // A branch's states must not change the query language of the state holding it.
+        let outer = self.state_jsonata;
+        let id = self.machine_inner(v, loc);
+        self.state_jsonata = outer;
+        id
+    }
+
+    fn machine_inner(&mut self, v: &Value, loc: &str) -> u32 {
         let id = self.machines.len() as u32;
         self.machines.push(Machine {
             start: 0,
@@ -321,7 +421,7 @@ impl Compiler {
             return id;
         };
         if let Some(ql) = m.get("QueryLanguage") {
-            self.query_language(ql, &format!("{loc}/QueryLanguage"));
+            let _ = self.query_language(ql, &format!("{loc}/QueryLanguage"));
         }
         let states_v = m.get("States");
         let Some(Value::Object(states)) = states_v else {
@@ -428,17 +528,95 @@ impl Compiler {
         id
     }
 
-    fn query_language(&mut self, v: &Value, loc: &str) {
+    /// Checks a `QueryLanguage` field; `Some(true)` for JSONata.
+    fn query_language(&mut self, v: &Value, loc: &str) -> Option<bool> {
         match v.as_str() {
-            Some("JSONPath") => {}
-            Some("JSONata") => self.schema(
-                loc,
-                "The JSONata query language is not supported yet: use JSONPath",
-            ),
-            _ => self.schema(
-                loc,
-                "The field 'QueryLanguage' must be 'JSONPath' or 'JSONata'",
-            ),
+            Some("JSONPath") => Some(false),
+            Some("JSONata") => Some(true),
+            _ => {
+                self.schema(
+                    loc,
+                    "The field 'QueryLanguage' must be 'JSONPath' or 'JSONata'",
+                );
+                None
+            }
+        }
+    }
+
+    /// Compiles a JSONata field value, reporting a bad expression where it is.
+    fn jtemplate(&mut self, v: &Value, loc: &str) -> Option<JTemplate> {
+        match JTemplate::compile(v) {
+            Ok(t) => Some(t),
+            Err((p, e)) => {
+                let at = if p.is_empty() {
+                    loc.to_owned()
+                } else {
+                    format!("{loc}/{p}")
+                };
+                self.schema(&at, e);
+                None
+            }
+        }
+    }
+
+    /// A field that is a number or a `{% %}` expression (JSONata `Seconds`, `MaxConcurrency`).
+    fn jexpr(&mut self, v: &Value, loc: &str) -> Option<Result<Box<JExpr>, ()>> {
+        let Value::String(s) = v else { return None };
+        Some(match JExpr::of(s) {
+            Some(Ok(e)) => Ok(Box::new(e)),
+            Some(Err(m)) => {
+                self.schema(loc, m);
+                Err(())
+            }
+            None => {
+                self.schema(
+                    loc,
+                    format!(
+                        "The value '{s}' must be a number or a JSONata expression '{{% ... %}}'"
+                    ),
+                );
+                Err(())
+            }
+        })
+    }
+
+    /// `Assign`: an object of variable names; JSONPath values may be `.$` paths.
+    fn assign(&mut self, m: &Map<String, Value>, loc: &str, jsonata: bool) -> Option<AssignSpec> {
+        let v = m.get("Assign")?;
+        let loc = format!("{loc}/Assign");
+        let Value::Object(vars) = v else {
+            self.schema(&loc, "The field 'Assign' must be an object");
+            return None;
+        };
+        for k in vars.keys() {
+            let name = if jsonata {
+                k.as_str()
+            } else {
+                k.strip_suffix(".$").unwrap_or(k)
+            };
+            let valid = name.len() <= MAX_VARIABLE_NAME
+                && name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid || name == "states" {
+                self.schema(
+                    &format!("{loc}/{k}"),
+                    format!("The variable name '{name}' is invalid: names start with a letter or '_', contain only letters, digits and '_', are at most {MAX_VARIABLE_NAME} characters long, and 'states' is reserved"),
+                );
+            }
+        }
+        if jsonata {
+            self.jtemplate(v, &loc).map(AssignSpec::Jsonata)
+        } else {
+            match Template::compile(v) {
+                Ok(t) => Some(AssignSpec::Path(t)),
+                Err((p, e)) => {
+                    self.schema(&format!("{loc}/{p}"), e);
+                    None
+                }
+            }
         }
     }
 
@@ -496,6 +674,10 @@ impl Compiler {
             None => ResultPath::Replace,
             Some(Value::Null) => ResultPath::Discard,
             Some(Value::String(s)) => match JsonPath::parse_reference(s) {
+                Ok(p) if p.var.is_some() => {
+                    self.schema(loc, "The field 'ResultPath' cannot point into a variable");
+                    ResultPath::Replace
+                }
                 Ok(p) if p.context => {
                     self.schema(
                         loc,
@@ -553,6 +735,10 @@ impl Compiler {
                 );
                 None
             }
+            (Some(v @ Value::String(_)), None) => match self.jexpr(v, &format!("{loc}/{key}")) {
+                Some(Ok(e)) => Some(Seconds::Expr(e)),
+                _ => None,
+            },
             (Some(v), None) => match v.as_u64() {
                 Some(n) if n > 0 || key == "Seconds" => Some(Seconds::Fixed(n)),
                 _ => {
@@ -597,6 +783,10 @@ impl Compiler {
                 );
                 None
             }
+            (Some(v @ Value::String(_)), None) => match self.jexpr(v, &format!("{loc}/{key}")) {
+                Some(Ok(e)) => Some(Count::Expr(e)),
+                _ => None,
+            },
             (Some(v), None) => {
                 let ok = v
                     .as_f64()
@@ -645,7 +835,14 @@ impl Compiler {
                 );
                 None
             }
-            (Some(Value::String(s)), None) => Some(Text::Lit(s.clone())),
+            (Some(Value::String(s)), None) => match JExpr::of(s) {
+                Some(Ok(e)) if self.state_jsonata => Some(Text::Jsonata(Box::new(e))),
+                Some(Err(m)) if self.state_jsonata => {
+                    self.schema(&format!("{loc}/{key}"), m);
+                    None
+                }
+                _ => Some(Text::Lit(s.clone())),
+            },
             (Some(_), None) => {
                 self.schema(
                     &format!("{loc}/{key}"),
@@ -796,13 +993,19 @@ impl Compiler {
                 continue;
             };
             for k in m.keys() {
-                if !matches!(
-                    k.as_str(),
-                    "ErrorEquals" | "Next" | "ResultPath" | "Comment"
-                ) {
+                let jsonata = self.state_jsonata;
+                if !matches!(k.as_str(), "ErrorEquals" | "Next" | "Comment" | "Assign") {
+                    if k == "ResultPath" && !jsonata || k == "Output" && jsonata {
+                        continue;
+                    }
+                    let why = match k.as_str() {
+                        "ResultPath" => " when the query language is JSONata",
+                        "Output" => " when the query language is JSONPath",
+                        _ => "",
+                    };
                     self.schema(
                         &format!("{cloc}/{k}"),
-                        format!("Field '{k}' is not supported in a catcher"),
+                        format!("Field '{k}' is not supported in a catcher{why}"),
                     );
                 }
             }
@@ -824,11 +1027,19 @@ impl Compiler {
                 }
                 v => self.target(v, &format!("{cloc}/Next"), names),
             };
+            let jsonata = self.state_jsonata;
+            let output = match m.get("Output") {
+                Some(v) if jsonata => self.jtemplate(v, &format!("{cloc}/Output")),
+                _ => None,
+            };
+            let assign = self.assign(m, &cloc, jsonata);
             if let Some(next) = next {
                 out.push(Catcher {
                     errors,
                     result_path,
                     next,
+                    output,
+                    assign,
                 });
             }
         }
@@ -848,6 +1059,10 @@ impl Compiler {
             retry: Vec::new(),
             catch: Vec::new(),
             passthrough: false,
+            jsonata: false,
+            arguments: None,
+            output: None,
+            assign: None,
         };
         let Value::Object(m) = v else {
             self.schema(loc, "A state must be an object");
@@ -869,29 +1084,52 @@ impl Compiler {
             self.schema(&format!("{loc}/Type"), format!("Unknown state type '{ty}': expected one of Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map"));
             return st;
         }
-        if let Some(ql) = m.get("QueryLanguage") {
-            self.query_language(ql, &format!("{loc}/QueryLanguage"));
+        let own = m
+            .get("QueryLanguage")
+            .and_then(|ql| self.query_language(ql, &format!("{loc}/QueryLanguage")));
+        if self.top_jsonata && own == Some(false) {
+            self.schema(
+                &format!("{loc}/QueryLanguage"),
+                "A state cannot use the JSONPath query language when the state machine's QueryLanguage is JSONata",
+            );
         }
+        let jsonata = own.unwrap_or(self.top_jsonata);
+        self.state_jsonata = jsonata;
+        st.jsonata = jsonata;
         for k in m.keys() {
-            if COMMON.contains(&k.as_str()) || allowed.contains(&k.as_str()) {
-                continue;
-            }
-            if matches!(k.as_str(), "Assign" | "Output" | "Arguments") {
-                self.schema(
-                    &format!("{loc}/{k}"),
-                    format!("The field '{k}' (variables/JSONata) is not supported yet"),
-                );
-            } else {
+            let k = k.as_str();
+            if !COMMON.contains(&k) && !allowed.contains(&k) {
                 self.schema(
                     &format!("{loc}/{k}"),
                     format!("Field '{k}' is not supported by a {ty} state"),
                 );
+            } else if jsonata && JSONPATH_ONLY.contains(&k) {
+                self.schema(
+                    &format!("{loc}/{k}"),
+                    format!("The field '{k}' is not supported when the state's QueryLanguage is JSONata: use 'Arguments', 'Output' or 'Assign' instead"),
+                );
+            } else if !jsonata && JSONATA_ONLY.contains(&k) {
+                self.schema(
+                    &format!("{loc}/{k}"),
+                    format!("The field '{k}' is only supported when the state's QueryLanguage is JSONata"),
+                );
+            }
+        }
+        st.assign = self.assign(m, loc, jsonata);
+        if jsonata {
+            if let Some(v) = m.get("Output") {
+                st.output = self.jtemplate(v, &format!("{loc}/Output"));
+            }
+            if let Some(v) = m.get("Arguments") {
+                st.arguments = self.jtemplate(v, &format!("{loc}/Arguments"));
             }
         }
         st.input_path = self.path_spec(m, "InputPath", loc);
         st.output_path = self.path_spec(m, "OutputPath", loc);
         st.result_path = self.result_path(m.get("ResultPath"), &format!("{loc}/ResultPath"));
-        if ty == "Map" {
+        if ty == "Map" && jsonata {
+            // JSONata's ItemSelector is compiled into the Map spec (see `map`).
+        } else if ty == "Map" {
             st.parameters = if m.contains_key("ItemSelector") && m.contains_key("Parameters") {
                 self.schema(
                     &format!("{loc}/Parameters"),
@@ -970,13 +1208,44 @@ impl Compiler {
                                 }
                                 n => self.target(n, &format!("{cloc}/Next"), names),
                             };
-                            match choice::compile(c, &cloc, true) {
-                                Ok(rule) => {
-                                    if let Some(n) = next {
-                                        choices.push((rule, n));
+                            let test = if jsonata {
+                                match c.get("Condition") {
+                                    Some(v @ (Value::Bool(_) | Value::String(_))) => self
+                                        .jtemplate(v, &format!("{cloc}/Condition"))
+                                        .map(Test::Condition),
+                                    _ => {
+                                        self.schema(&format!("{cloc}/Condition"), "A JSONata Choice rule must have a 'Condition' that is a boolean or a JSONata expression");
+                                        None
                                     }
                                 }
-                                Err((p, e)) => self.schema(&p, e),
+                            } else {
+                                match choice::compile(c, &cloc, true) {
+                                    Ok(rule) => Some(Test::Rule(rule)),
+                                    Err((p, e)) => {
+                                        self.schema(&p, e);
+                                        None
+                                    }
+                                }
+                            };
+                            let output = match c.get("Output") {
+                                Some(v) if jsonata => self.jtemplate(v, &format!("{cloc}/Output")),
+                                Some(_) => {
+                                    self.schema(&format!("{cloc}/Output"), "The field 'Output' is only supported when the state's QueryLanguage is JSONata");
+                                    None
+                                }
+                                None => None,
+                            };
+                            let assign = match c {
+                                Value::Object(cm) => self.assign(cm, &cloc, jsonata),
+                                _ => None,
+                            };
+                            if let (Some(test), Some(next)) = (test, next) {
+                                choices.push(ChoiceArm {
+                                    test,
+                                    next,
+                                    output,
+                                    assign,
+                                });
                             }
                         }
                     }
@@ -996,6 +1265,15 @@ impl Compiler {
                 if given.len() != 1 {
                     self.schema(loc, "A Wait state must have exactly one of 'Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath'");
                     Kind::Wait(WaitSpec::Seconds(Seconds::Fixed(0)))
+                } else if let Some(e) = m
+                    .get("Timestamp")
+                    .filter(|_| jsonata)
+                    .and_then(|t| self.jexpr(t, &format!("{loc}/Timestamp")))
+                {
+                    match e {
+                        Ok(e) => Kind::Wait(WaitSpec::TimestampExpr(e)),
+                        Err(()) => Kind::Wait(WaitSpec::Seconds(Seconds::Fixed(0))),
+                    }
                 } else if let Some(Value::String(t)) = m.get("Timestamp") {
                     if crate::timestamp::parse(t).is_none() {
                         self.schema(
@@ -1054,7 +1332,9 @@ impl Compiler {
             && st.input_path == PathSpec::Identity
             && st.output_path == PathSpec::Identity
             && st.result_path == ResultPath::Replace
-            && st.parameters.is_none();
+            && st.parameters.is_none()
+            && st.output.is_none()
+            && st.assign.is_none();
         st
     }
 
@@ -1127,7 +1407,8 @@ impl Compiler {
             );
         }
         if wait_for_token {
-            let has_token = m.get("Parameters").is_some_and(mentions_task_token);
+            let has_token = m.get("Parameters").is_some_and(mentions_task_token)
+                || m.get("Arguments").is_some_and(mentions_task_token);
             if !has_token {
                 self.schema(
                     &format!("{loc}/Parameters"),
@@ -1187,6 +1468,24 @@ impl Compiler {
             Some(p) => self.machine(p, &format!("{loc}/{proc_key}")),
             None => self.machine(&Value::Null, &format!("{loc}/{proc_key}")),
         };
+        let jsonata = self.state_jsonata;
+        let items = match m.get("Items") {
+            Some(v @ (Value::Array(_) | Value::String(_))) if jsonata => {
+                self.jtemplate(v, &format!("{loc}/Items"))
+            }
+            Some(_) if jsonata => {
+                self.schema(
+                    &format!("{loc}/Items"),
+                    "The field 'Items' must be an array or a JSONata expression",
+                );
+                None
+            }
+            _ => None,
+        };
+        let jitem_selector = match m.get("ItemSelector") {
+            Some(v) if jsonata => self.jtemplate(v, &format!("{loc}/ItemSelector")),
+            _ => None,
+        };
         let items_path = match m.get("ItemsPath") {
             None => None,
             Some(Value::String(s)) => match JsonPath::parse_reference(s) {
@@ -1213,6 +1512,8 @@ impl Compiler {
             machine,
             items_path,
             item_selector: None,
+            items,
+            jitem_selector,
             max_concurrency,
             tolerated_count,
             tolerated_percentage,
@@ -1223,7 +1524,7 @@ impl Compiler {
 
 fn mentions_task_token(v: &Value) -> bool {
     match v {
-        Value::String(s) => s.contains("$$.Task.Token"),
+        Value::String(s) => s.contains("$$.Task.Token") || s.contains("Task.Token"),
         Value::Object(m) => m.values().any(mentions_task_token),
         Value::Array(a) => a.iter().any(mentions_task_token),
         _ => false,
@@ -1236,7 +1537,7 @@ fn successors(s: &State) -> Vec<u32> {
         out.push(n);
     }
     if let Kind::Choice { choices, default } = &s.kind {
-        out.extend(choices.iter().map(|(_, n)| *n));
+        out.extend(choices.iter().map(|c| c.next));
         out.extend(default.iter());
     }
     out.extend(s.catch.iter().map(|c| c.next));
@@ -1272,18 +1573,9 @@ impl Definition {
         let mut c = Compiler {
             machines: Vec::new(),
             diags: Vec::new(),
+            top_jsonata: v.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata"),
+            state_jsonata: false,
         };
-        if let Value::Object(m) = v
-            && m.get("QueryLanguage").and_then(Value::as_str) == Some("JSONata")
-        {
-            c.schema(
-                "/QueryLanguage",
-                "The JSONata query language is not supported yet: use JSONPath",
-            );
-            return Err(ValidationError {
-                diagnostics: c.diags,
-            });
-        }
         c.machine(v, "");
         let timeout_seconds = match v.get("TimeoutSeconds") {
             None => None,
@@ -1420,22 +1712,6 @@ mod tests {
             "SCHEMA_VALIDATION_FAILED".into(),
             "/States/A/Catch[0]/ErrorEquals".into()
         )));
-    }
-
-    #[test]
-    fn jsonata_is_refused_as_not_supported_yet() {
-        let err = Definition::from_value(&json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}})).unwrap_err();
-        assert!(err.to_string().contains("not supported yet"));
-        let e = errors(
-            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "QueryLanguage": "JSONata", "End": true}}}),
-        );
-        assert_eq!(
-            e,
-            vec![(
-                "SCHEMA_VALIDATION_FAILED".into(),
-                "/States/A/QueryLanguage".into()
-            )]
-        );
     }
 
     #[test]

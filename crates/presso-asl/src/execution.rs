@@ -10,14 +10,15 @@
 //! serializes with serde; the compiled [`Definition`] is shared and re-attached on restore.
 
 use crate::definition::{
-    Count, Definition, Kind, MapSpec, Next, PathSpec, ResultPath, STATES_ALL, Seconds, State,
-    TaskSpec, Text, WaitSpec,
+    AssignSpec, Count, Definition, Kind, MapSpec, Next, PathSpec, ResultPath, STATES_ALL, Seconds,
+    State, TaskSpec, Test, Text, WaitSpec,
 };
 use crate::expr::{ContextView, ExecInfo, Scope};
 use crate::history::{
-    EventDetails, History, HistoryEvent, LambdaFunctionScheduled, PayloadId, StateType,
-    TaskResource, TaskScheduled,
+    EvaluationFailure, EventDetails, History, HistoryEvent, LambdaFunctionScheduled, PayloadId,
+    StateType, TaskResource, TaskScheduled,
 };
+use crate::jsonata::{Env, JTemplate, States};
 use crate::jsonpath::JsonPath;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,12 @@ pub struct StartContext {
 
 /// AWS's limit on the events in one execution history.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// AWS's limit on one variable's serialized value, and on all values one `Assign` sets.
+pub const MAX_VARIABLE_BYTES: usize = 256 * 1024;
+
+/// AWS's limit on all variables stored in one execution scope.
+pub const MAX_VARIABLES_TOTAL_BYTES: usize = 10 * 1024 * 1024;
 
 impl StartContext {
     /// A context with ARNs derived from the names, in `us-east-1` of account `123456789012`.
@@ -174,6 +181,10 @@ pub(crate) struct Fault {
     /// also matches in Retry and Catch.
     #[serde(default)]
     pub(crate) heartbeat: bool,
+    /// A JSONata state's own evaluation failure that has not yet been recorded and put
+    /// through the state's Retry and Catch (see `Branch::attempt`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) fresh: bool,
 }
 
 impl Fault {
@@ -183,6 +194,7 @@ impl Fault {
             cause: Some(cause.into()),
             terminal: false,
             heartbeat: false,
+            fresh: false,
         }
     }
 
@@ -194,6 +206,29 @@ impl Fault {
             )),
             terminal: true,
             heartbeat: false,
+            fresh: false,
+        }
+    }
+
+    /// `States.QueryEvaluationError`: a JSONata expression failed or gave the wrong type.
+    fn query(state: &str, entered_id: u64, msg: &str) -> Fault {
+        Fault {
+            error: Some("States.QueryEvaluationError".into()),
+            cause: Some(format!(
+                "An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {msg}"
+            )),
+            terminal: false,
+            heartbeat: false,
+            fresh: true,
+        }
+    }
+
+    /// A state's own failure: a query error in JSONata states, a runtime error otherwise.
+    fn of_state(st: &State, entered_id: u64, msg: &str) -> Fault {
+        if st.jsonata {
+            Fault::query(&st.name, entered_id, msg)
+        } else {
+            Fault::runtime(&st.name, entered_id, msg)
         }
     }
 
@@ -234,6 +269,24 @@ mod opt_data {
         d: D,
     ) -> Result<Option<Arc<Value>>, D::Error> {
         Option::<Value>::deserialize(d).map(|v| v.map(Arc::new))
+    }
+}
+
+/// Workflow variables of one scope, shared copy-on-write with the branches it starts.
+pub(crate) type Vars = Arc<Map<String, Value>>;
+
+mod opt_vars {
+    use super::Vars;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::{Map, Value};
+    use std::sync::Arc;
+
+    pub(super) fn serialize<S: Serializer>(v: &Option<Vars>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_deref().serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vars>, D::Error> {
+        Option::<Map<String, Value>>::deserialize(d).map(|v| v.map(Arc::new))
     }
 }
 
@@ -342,9 +395,10 @@ struct Branch {
     /// Distributed Map children run as their own executions: their events are not ours.
     #[serde(default)]
     silent: bool,
-    /// Reserved for `Assign` variables (a later query-language feature).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    variables: Option<Map<String, Value>>,
+    /// The variables this branch sees: its parent's when it started, plus its own
+    /// assignments (which never reach the parent: AWS's scoping).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_vars")]
+    variables: Option<Vars>,
     /// States entered by a silent branch, which records no history of its own: the
     /// history cap cannot stop it, so this does (as each child execution of a
     /// Distributed Map has its own history limit on AWS).
@@ -501,6 +555,7 @@ fn view<'a>(
     entered: Entered,
     retries: Option<u32>,
     token: Option<&'a str>,
+    vars: Option<&'a Map<String, Value>>,
 ) -> ContextView<'a> {
     ContextView {
         exec: Some(info),
@@ -509,6 +564,122 @@ fn view<'a>(
         retry_count: retries,
         token,
         map_item: None,
+        vars,
+    }
+}
+
+/// A JSONata environment for one phase of a state: `$states` and the variables the
+/// given templates mention, the host's clock, and a seed drawn from the execution's
+/// generator (so `$random()` differs between states yet replays exactly).
+fn jenv(
+    cx: &mut Cx<'_>,
+    ctx: &ContextView<'_>,
+    input: &Value,
+    result: Option<&Value>,
+    error_output: Option<&Value>,
+    templates: &[Option<&JTemplate>],
+) -> Result<Env, String> {
+    let mut sources = Vec::new();
+    for t in templates.iter().flatten() {
+        t.sources(&mut sources);
+    }
+    Env::new(
+        &States {
+            input,
+            result,
+            error_output,
+            ctx,
+            now_ms: cx.now,
+            seed: cx.rng.next_u64(),
+        },
+        &sources,
+    )
+}
+
+fn assign_template(a: Option<&AssignSpec>) -> Option<&JTemplate> {
+    match a {
+        Some(AssignSpec::Jsonata(t)) => Some(t),
+        _ => None,
+    }
+}
+
+/// Evaluates an `Assign` block to the variables it sets. JSONPath blocks read `$` from
+/// `doc` (the state's result, effective input or error output); JSONata blocks read
+/// `$states` from `env`.
+fn eval_assign(
+    a: Option<&AssignSpec>,
+    doc: &Value,
+    ctx: &ContextView<'_>,
+    rng: &mut Rng,
+    env: Option<&Env>,
+) -> Result<Option<Map<String, Value>>, String> {
+    let v = match (a, env) {
+        (None, _) => return Ok(None),
+        (Some(AssignSpec::Path(t)), _) => t.eval(&Scope::new(doc, ctx, rng))?,
+        (Some(AssignSpec::Jsonata(t)), Some(env)) => t.eval(env, "Assign")?,
+        (Some(AssignSpec::Jsonata(_)), None) => return Ok(None),
+    };
+    let Value::Object(mut m) = v else {
+        return Ok(None);
+    };
+    // JSONPath keys name the variable without their `.$`.
+    if matches!(a, Some(AssignSpec::Path(_))) {
+        m = m
+            .into_iter()
+            .map(|(k, v)| match k.strip_suffix(".$") {
+                Some(n) => (n.to_owned(), v),
+                None => (k, v),
+            })
+            .collect();
+    }
+    let mut total = 0usize;
+    for (k, v) in &m {
+        let n = serde_json::to_string(v).map_or(0, |s| s.len());
+        if n > MAX_VARIABLE_BYTES {
+            return Err(format!(
+                "The value assigned to the variable '{k}' is {n} bytes, more than the maximum of {MAX_VARIABLE_BYTES} bytes."
+            ));
+        }
+        total += n;
+    }
+    if total > MAX_VARIABLE_BYTES {
+        return Err(format!(
+            "The variables assigned by the field 'Assign' total {total} bytes, more than the maximum of {MAX_VARIABLE_BYTES} bytes."
+        ));
+    }
+    Ok(Some(m))
+}
+
+/// The text of a `Condition` (a literal boolean has none).
+fn condition_source(t: &JTemplate) -> String {
+    match t {
+        JTemplate::Expr(e) => e.source.clone(),
+        JTemplate::Const(v) => v.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The type names AWS uses in JSONata result-type errors.
+fn jtype(v: &Value) -> &'static str {
+    crate::jsonpath::type_name(v)
+}
+
+/// A JSONata result that must be a non-negative integer (`Seconds`, `MaxConcurrency`, ...).
+fn jinteger(
+    e: &crate::jsonata::JExpr,
+    env: &Env,
+    field: &str,
+    integer: bool,
+) -> Result<f64, String> {
+    let v = e.eval_defined(env, field)?;
+    match v.as_f64() {
+        Some(x) if x >= 0.0 && (!integer || x.fract() == 0.0) => Ok(x),
+        _ => Err(format!(
+            "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected '{}', but was '{}' for value: {v}",
+            e.source,
+            if integer { "integer" } else { "number" },
+            jtype(&v)
+        )),
     }
 }
 
@@ -610,11 +781,21 @@ fn matches_error(list: &[String], f: &Fault) -> bool {
     })
 }
 
-fn count_value(c: &Count, eff: &Value, field: &str, integer: bool) -> Result<f64, String> {
+fn count_value(
+    c: &Count,
+    scope: &Scope<'_>,
+    env: Option<&Env>,
+    field: &str,
+    integer: bool,
+) -> Result<f64, String> {
     match c {
         Count::Fixed(x) => Ok(*x),
+        Count::Expr(e) => match env {
+            Some(env) => jinteger(e, env, field, integer),
+            None => Ok(0.0),
+        },
         Count::Path(p) => {
-            let v = p.select(eff).into_value().ok_or_else(|| no_results(p))?;
+            let v = scope.lookup(p).ok_or_else(|| no_results(p))?;
             let shown = match &v {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -626,7 +807,12 @@ fn count_value(c: &Count, eff: &Value, field: &str, integer: bool) -> Result<f64
                     p.source
                 )
             };
-            let x = v.as_f64().ok_or_else(bad)?;
+            // A variable may hold the number as a string ("1"), which AWS accepts.
+            let x = match &v {
+                Value::String(s) => s.trim().parse::<f64>().ok(),
+                other => other.as_f64(),
+            }
+            .ok_or_else(bad)?;
             if integer && x.fract() != 0.0 {
                 return Err(bad());
             }
@@ -635,11 +821,20 @@ fn count_value(c: &Count, eff: &Value, field: &str, integer: bool) -> Result<f64
     }
 }
 
-fn seconds_value(s: &Seconds, eff: &Value, field: &str) -> Result<u64, String> {
+fn seconds_value(
+    s: &Seconds,
+    scope: &Scope<'_>,
+    env: Option<&Env>,
+    field: &str,
+) -> Result<u64, String> {
     match s {
         Seconds::Fixed(n) => Ok(*n),
+        Seconds::Expr(e) => match env {
+            Some(env) => jinteger(e, env, field, true).map(|x| x as u64),
+            None => Ok(0),
+        },
         Seconds::Path(p) => {
-            let v = p.select(eff).into_value().ok_or_else(|| no_results(p))?;
+            let v = scope.lookup(p).ok_or_else(|| no_results(p))?;
             match v.as_f64() {
                 Some(x) if x >= 0.0 && x.fract() == 0.0 => Ok(x as u64),
                 _ => Err(format!(
@@ -652,11 +847,11 @@ fn seconds_value(s: &Seconds, eff: &Value, field: &str) -> Result<u64, String> {
 }
 
 impl Branch {
-    fn new(machine: u32, silent: bool, start: u32, input: Data) -> Branch {
+    fn new(machine: u32, silent: bool, start: u32, input: Data, variables: Option<Vars>) -> Branch {
         Branch {
             machine,
             silent,
-            variables: None,
+            variables,
             silent_entries: 0,
             cur: Cursor::Enter {
                 state: start,
@@ -667,6 +862,29 @@ impl Branch {
 
     fn state<'d>(&self, def: &'d Definition, idx: u32) -> Option<&'d State> {
         def.machine(self.machine)?.states.get(idx as usize)
+    }
+
+    /// Stores what an `Assign` evaluated to, within AWS's limit on all variables.
+    fn set_vars(&mut self, new: Option<Map<String, Value>>) -> Result<(), String> {
+        let Some(new) = new else { return Ok(()) };
+        if new.is_empty() {
+            return Ok(());
+        }
+        let vars = Arc::make_mut(self.variables.get_or_insert_with(Default::default));
+        for (k, v) in new {
+            vars.insert(k, v);
+        }
+        let all = Value::Object(std::mem::take(vars));
+        let over = exceeds(&all, MAX_VARIABLES_TOTAL_BYTES);
+        if let Value::Object(m) = all {
+            *vars = m;
+        }
+        if over {
+            return Err(format!(
+                "The variables stored by the execution exceed the maximum of {MAX_VARIABLES_TOTAL_BYTES} bytes."
+            ));
+        }
+        Ok(())
     }
 
     fn done(&self) -> bool {
@@ -703,6 +921,7 @@ impl Branch {
                             )),
                             terminal: true,
                             heartbeat: false,
+                            fresh: false,
                         }));
                         return;
                     }
@@ -722,6 +941,7 @@ impl Branch {
             cause: Some("The execution state does not match its definition".into()),
             terminal: true,
             heartbeat: false,
+            fresh: false,
         }))
     }
 
@@ -763,8 +983,46 @@ impl Branch {
         self.goto(st.next, output)
     }
 
-    /// Runs (or re-runs, after a retry back-off) a state that has been entered.
+    /// Runs (or re-runs, after a retry back-off) a state that has been entered. A JSONata
+    /// state whose own expression fails records `EvaluationFailed` and then retries,
+    /// catches or fails like any state error.
     fn attempt(
+        &mut self,
+        cx: &mut Cx<'_>,
+        route: &mut Vec<u32>,
+        idx: u32,
+        raw: Data,
+        entered: Entered,
+        retries: Vec<u32>,
+    ) -> Cursor {
+        let jsonata = self.state(cx.def, idx).is_some_and(|s| s.jsonata);
+        let keep = jsonata.then(|| (raw.clone(), retries.clone()));
+        let cur = self.attempt_state(cx, route, idx, raw, entered, retries);
+        match (cur, keep) {
+            (Cursor::Failed(mut f), Some((raw, retries))) if f.fresh => {
+                f.fresh = false;
+                self.evaluation_failed(cx, idx, &f);
+                self.fail(cx, route, idx, raw, entered, retries, *f)
+            }
+            (cur, _) => cur,
+        }
+    }
+
+    fn evaluation_failed(&self, cx: &mut Cx<'_>, idx: u32, f: &Fault) {
+        let Some(st) = self.state(cx.def, idx) else {
+            return;
+        };
+        cx.emit(
+            self.silent,
+            EventDetails::EvaluationFailed(Box::new(EvaluationFailure {
+                state: st.name.clone(),
+                error: f.error.clone(),
+                cause: f.cause.clone(),
+            })),
+        );
+    }
+
+    fn attempt_state(
         &mut self,
         cx: &mut Cx<'_>,
         route: &mut Vec<u32>,
@@ -779,8 +1037,8 @@ impl Branch {
         };
         let info = cx.info;
         let rc = retry_count(st, &retries);
-        let runtime =
-            |msg: String| Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &msg)));
+        let vars = self.variables.clone();
+        let runtime = |msg: String| Cursor::Failed(Box::new(Fault::of_state(st, entered.id, &msg)));
         match &st.kind {
             Kind::Pass {
                 result,
@@ -795,27 +1053,53 @@ impl Branch {
                         )),
                         terminal: true,
                         heartbeat: false,
+                        fresh: false,
                     }));
                 }
-                let ctx = view(info, st, entered, rc, None);
+                let ctx = view(info, st, entered, rc, None, vars.as_deref());
+                if st.jsonata {
+                    let r = (|| -> Result<(Data, Option<Map<String, Value>>), String> {
+                        let env = jenv(
+                            cx,
+                            &ctx,
+                            &raw,
+                            None,
+                            None,
+                            &[st.output.as_ref(), assign_template(st.assign.as_ref())],
+                        )?;
+                        let out = match (&st.output, result) {
+                            (Some(t), _) => Arc::new(t.eval(&env, "Output")?),
+                            (None, Some(r)) => r.clone(),
+                            (None, None) => raw.clone(),
+                        };
+                        let new = eval_assign(st.assign.as_ref(), &raw, &ctx, cx.rng, Some(&env))?;
+                        Ok((out, new))
+                    })();
+                    return match r.and_then(|(o, new)| self.set_vars(new).map(|()| o)) {
+                        Ok(o) => self.exit(cx, st, o),
+                        Err(m) => runtime(m),
+                    };
+                }
                 // The raw input is only needed again when ResultPath merges into it:
                 // otherwise hand it on untouched (the common pass-through costs nothing).
                 let (src, keep) = match st.result_path {
                     ResultPath::Replace => (raw, None),
                     _ => (raw.clone(), Some(raw)),
                 };
-                let r = (|| -> Result<Data, String> {
+                let r = (|| -> Result<(Data, Option<Map<String, Value>>), String> {
                     let eff = select_path(&st.input_path, src, &ctx, cx.rng)?;
                     let eff = match &st.parameters {
                         Some(t) => Arc::new(t.eval(&Scope::new(&eff, &ctx, cx.rng))?),
                         None => eff,
                     };
-                    Ok(match result {
+                    let result = match result {
                         Some(r) => r.clone(),
                         None => eff,
-                    })
+                    };
+                    let new = eval_assign(st.assign.as_ref(), &result, &ctx, cx.rng, None)?;
+                    Ok((result, new))
                 })();
-                let result = match r {
+                let (result, new) = match r {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
@@ -824,24 +1108,57 @@ impl Branch {
                     Some(raw) => apply_result_path(&st.result_path, raw, result),
                 };
                 let out = merged.and_then(|v| select_path(&st.output_path, v, &ctx, cx.rng));
-                match out {
+                match out.and_then(|o| self.set_vars(new).map(|()| o)) {
                     Ok(o) => self.exit(cx, st, o),
                     Err(m) => runtime(m),
                 }
             }
             Kind::Choice { choices, default } => {
-                let ctx = view(info, st, entered, rc, None);
+                let ctx = view(info, st, entered, rc, None, vars.as_deref());
                 let eff = match select_path(&st.input_path, raw, &ctx, cx.rng) {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
+                let mut templates: Vec<Option<&JTemplate>> = Vec::new();
+                if st.jsonata {
+                    templates.push(st.output.as_ref());
+                    templates.push(assign_template(st.assign.as_ref()));
+                    for arm in choices {
+                        if let Test::Condition(t) = &arm.test {
+                            templates.push(Some(t));
+                        }
+                        templates.push(arm.output.as_ref());
+                        templates.push(assign_template(arm.assign.as_ref()));
+                    }
+                }
+                let env = if st.jsonata {
+                    match jenv(cx, &ctx, &eff, None, None, &templates) {
+                        Ok(e) => Some(e),
+                        Err(m) => return runtime(m),
+                    }
+                } else {
+                    None
+                };
                 let mut target = None;
                 {
                     let scope = Scope::new(&eff, &ctx, cx.rng);
-                    for (rule, next) in choices {
-                        match rule.eval(&scope) {
+                    for arm in choices {
+                        let hit = match (&arm.test, &env) {
+                            (Test::Rule(rule), _) => rule.eval(&scope),
+                            (Test::Condition(t), Some(env)) => match t.eval(env, "Condition") {
+                                Ok(Value::Bool(b)) => Ok(b),
+                                Ok(other) => Err(format!(
+                                    "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {other}",
+                                    condition_source(t),
+                                    jtype(&other)
+                                )),
+                                Err(m) => Err(m),
+                            },
+                            (Test::Condition(_), None) => Ok(false),
+                        };
+                        match hit {
                             Ok(true) => {
-                                target = Some(*next);
+                                target = Some((arm.next, arm.output.as_ref(), arm.assign.as_ref()));
                                 break;
                             }
                             Ok(false) => {}
@@ -849,13 +1166,24 @@ impl Branch {
                         }
                     }
                 }
-                let Some(target) = target.or(*default) else {
+                let Some((next, output, assign)) =
+                    target.or_else(|| default.map(|d| (d, st.output.as_ref(), st.assign.as_ref())))
+                else {
                     return Cursor::Failed(Box::new(Fault::new(
                         "States.NoChoiceMatched",
                         format!("No Matches! at state '{}'", st.name),
                     )));
                 };
-                let out = match select_path(&st.output_path, eff, &ctx, cx.rng) {
+                let r = (|| -> Result<Data, String> {
+                    let new = eval_assign(assign, &eff, &ctx, cx.rng, env.as_ref())?;
+                    let out = match (output, &env) {
+                        (Some(t), Some(env)) => Arc::new(t.eval(env, "Output")?),
+                        _ => select_path(&st.output_path, eff, &ctx, cx.rng)?,
+                    };
+                    self.set_vars(new)?;
+                    Ok(out)
+                })();
+                let out = match r {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
@@ -869,14 +1197,23 @@ impl Branch {
                     },
                 );
                 Cursor::Enter {
-                    state: target,
+                    state: next,
                     input: out,
                 }
             }
             Kind::Succeed => {
-                let ctx = view(info, st, entered, rc, None);
-                let out = select_path(&st.input_path, raw, &ctx, cx.rng)
-                    .and_then(|v| select_path(&st.output_path, v, &ctx, cx.rng));
+                let ctx = view(info, st, entered, rc, None, vars.as_deref());
+                let out = if st.jsonata {
+                    match &st.output {
+                        None => Ok(raw),
+                        Some(t) => jenv(cx, &ctx, &raw, None, None, &[Some(t)])
+                            .and_then(|env| t.eval(&env, "Output"))
+                            .map(Arc::new),
+                    }
+                } else {
+                    select_path(&st.input_path, raw, &ctx, cx.rng)
+                        .and_then(|v| select_path(&st.output_path, v, &ctx, cx.rng))
+                };
                 match out {
                     Ok(o) => {
                         let pid = cx.payload(self.silent, &o);
@@ -894,12 +1231,48 @@ impl Branch {
                 }
             }
             Kind::Fail { error, cause } => {
-                let ctx = view(info, st, entered, rc, None);
+                let ctx = view(info, st, entered, rc, None, vars.as_deref());
+                let mut templates = Vec::new();
+                for t in [error, cause].into_iter().flatten() {
+                    if let Text::Jsonata(e) = t {
+                        templates.push(e.source.as_str());
+                    }
+                }
+                let env = if templates.is_empty() {
+                    None
+                } else {
+                    let seed = cx.rng.next_u64();
+                    match Env::new(
+                        &States {
+                            input: &raw,
+                            result: None,
+                            error_output: None,
+                            ctx: &ctx,
+                            now_ms: cx.now,
+                            seed,
+                        },
+                        &templates,
+                    ) {
+                        Ok(e) => Some(e),
+                        Err(m) => return runtime(m),
+                    }
+                };
                 let scope = Scope::new(&raw, &ctx, cx.rng);
                 let text = |t: &Option<Text>, field: &str| -> Result<Option<String>, String> {
                     match t {
                         None => Ok(None),
                         Some(Text::Lit(s)) => Ok(Some(s.clone())),
+                        Some(Text::Jsonata(e)) => {
+                            let Some(env) = &env else { return Ok(None) };
+                            match e.eval_defined(env, field)? {
+                                Value::String(s) => Ok(Some(s)),
+                                other => Err(format!(
+                                    "The JSONata expression '{}' specified for the field '{field}' returned an unexpected result type. Expected 'string', but was '{}' for value: {other}",
+                                    e.source,
+                                    jtype(&other)
+                                )),
+                            }
+                        }
                         Some(Text::Expr(e)) => match e.eval(&scope)? {
                             Some(Value::String(s)) => Ok(Some(s)),
                             Some(other) => Ok(Some(other.to_string())),
@@ -911,11 +1284,16 @@ impl Branch {
                         },
                     }
                 };
-                let error = match text(error, "ErrorPath") {
+                let (ef, cf) = if st.jsonata {
+                    ("Error", "Cause")
+                } else {
+                    ("ErrorPath", "CausePath")
+                };
+                let error = match text(error, ef) {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
-                let cause = match text(cause, "CausePath") {
+                let cause = match text(cause, cf) {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
@@ -924,24 +1302,81 @@ impl Branch {
                     cause,
                     terminal: false,
                     heartbeat: false,
+                    fresh: false,
                 }))
             }
             Kind::Wait(spec) => {
-                let ctx = view(info, st, entered, rc, None);
+                let ctx = view(info, st, entered, rc, None, vars.as_deref());
                 let eff = match select_path(&st.input_path, raw, &ctx, cx.rng) {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
-                let fire_at = match spec {
-                    WaitSpec::Seconds(s) => match seconds_value(s, &eff, "Seconds") {
-                        Ok(n) => cx.now.saturating_add((n as i64).saturating_mul(1000)),
+                let env = if st.jsonata {
+                    let ts = match spec {
+                        WaitSpec::TimestampExpr(e) => Some(e.source.as_str()),
+                        WaitSpec::Seconds(Seconds::Expr(e)) => Some(e.source.as_str()),
+                        _ => None,
+                    };
+                    let mut sources = Vec::new();
+                    for t in [st.output.as_ref(), assign_template(st.assign.as_ref())]
+                        .into_iter()
+                        .flatten()
+                    {
+                        t.sources(&mut sources);
+                    }
+                    sources.extend(ts);
+                    let seed = cx.rng.next_u64();
+                    match Env::new(
+                        &States {
+                            input: &eff,
+                            result: None,
+                            error_output: None,
+                            ctx: &ctx,
+                            now_ms: cx.now,
+                            seed,
+                        },
+                        &sources,
+                    ) {
+                        Ok(e) => Some(e),
                         Err(m) => return runtime(m),
-                    },
+                    }
+                } else {
+                    None
+                };
+                let fire_at = match spec {
+                    WaitSpec::Seconds(s) => {
+                        let scope = Scope::new(&eff, &ctx, cx.rng);
+                        match seconds_value(s, &scope, env.as_ref(), "Seconds") {
+                            Ok(n) => cx.now.saturating_add((n as i64).saturating_mul(1000)),
+                            Err(m) => return runtime(m),
+                        }
+                    }
                     WaitSpec::Timestamp(t) => {
                         crate::timestamp::parse(t).map_or(cx.now, |n| (n / 1_000_000) as i64)
                     }
+                    WaitSpec::TimestampExpr(e) => {
+                        let Some(env) = &env else {
+                            return Self::missing_state();
+                        };
+                        let v = match e.eval_defined(env, "Timestamp") {
+                            Ok(v) => v,
+                            Err(m) => return runtime(m),
+                        };
+                        match v.as_str().and_then(crate::timestamp::parse) {
+                            Some(n) => (n / 1_000_000)
+                                .clamp(i128::from(i64::MIN), i128::from(i64::MAX))
+                                as i64,
+                            None => {
+                                return runtime(format!(
+                                    "The JSONata expression '{}' specified for the field 'Timestamp' returned an unexpected result type. Expected 'an ISO-8601 extended offset date-time format string', but was '{}' for value: {v}",
+                                    e.source,
+                                    jtype(&v)
+                                ));
+                            }
+                        }
+                    }
                     WaitSpec::TimestampPath(p) => {
-                        let v = p.select(&eff).into_value();
+                        let v = Scope::new(&eff, &ctx, cx.rng).lookup(p);
                         match v
                             .as_ref()
                             .and_then(Value::as_str)
@@ -964,7 +1399,16 @@ impl Branch {
                         }
                     }
                 };
-                let out = match select_path(&st.output_path, eff, &ctx, cx.rng) {
+                let r = (|| -> Result<Data, String> {
+                    let new = eval_assign(st.assign.as_ref(), &eff, &ctx, cx.rng, env.as_ref())?;
+                    let out = match (&st.output, &env) {
+                        (Some(t), Some(env)) => Arc::new(t.eval(env, "Output")?),
+                        _ => select_path(&st.output_path, eff, &ctx, cx.rng)?,
+                    };
+                    self.set_vars(new)?;
+                    Ok(out)
+                })();
+                let out = match r {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
@@ -980,14 +1424,22 @@ impl Branch {
             }
             Kind::Task(spec) => self.start_task(cx, route, idx, st, spec, raw, entered, retries),
             Kind::Parallel { branches } => {
-                let ctx = view(info, st, entered, rc, None);
-                let eff =
-                    select_path(&st.input_path, raw.clone(), &ctx, cx.rng).and_then(
-                        |eff| match &st.parameters {
-                            Some(t) => t.eval(&Scope::new(&eff, &ctx, cx.rng)).map(Arc::new),
-                            None => Ok(eff),
-                        },
-                    );
+                let ctx = view(info, st, entered, rc, None, vars.as_deref());
+                let eff = if st.jsonata {
+                    match &st.arguments {
+                        None => Ok(raw.clone()),
+                        Some(t) => jenv(cx, &ctx, &raw, None, None, &[Some(t)])
+                            .and_then(|env| t.eval(&env, "Arguments"))
+                            .map(Arc::new),
+                    }
+                } else {
+                    select_path(&st.input_path, raw.clone(), &ctx, cx.rng).and_then(|eff| match &st
+                        .parameters
+                    {
+                        Some(t) => t.eval(&Scope::new(&eff, &ctx, cx.rng)).map(Arc::new),
+                        None => Ok(eff),
+                    })
+                };
                 let eff = match eff {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
@@ -1005,7 +1457,8 @@ impl Branch {
                     let Some(machine) = def.machine(*m) else {
                         return Self::missing_state();
                     };
-                    let mut child = Branch::new(*m, self.silent, machine.start, eff.clone());
+                    let mut child =
+                        Branch::new(*m, self.silent, machine.start, eff.clone(), vars.clone());
                     route.push(i as u32);
                     child.run(cx, route);
                     route.pop();
@@ -1032,37 +1485,69 @@ impl Branch {
         let info = cx.info;
         let rc = retry_count(st, &retries);
         let token = spec.wait_for_token.then(|| cx.rng.token());
-        let ctx = view(info, st, entered, rc, token.as_deref());
-        let runtime =
-            |msg: String| Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &msg)));
+        let vars = self.variables.clone();
+        let ctx = view(info, st, entered, rc, token.as_deref(), vars.as_deref());
+        let runtime = |msg: String| Cursor::Failed(Box::new(Fault::of_state(st, entered.id, &msg)));
         let eff = match select_path(&st.input_path, raw.clone(), &ctx, cx.rng) {
             Ok(v) => v,
             Err(m) => return runtime(m),
         };
-        let timeout = match spec
-            .timeout
-            .as_ref()
-            .map(|s| seconds_value(s, &eff, "TimeoutSeconds"))
-            .transpose()
-        {
+        let env = if st.jsonata {
+            let mut sources = Vec::new();
+            if let Some(t) = &st.arguments {
+                t.sources(&mut sources);
+            }
+            for s in [&spec.timeout, &spec.heartbeat].into_iter().flatten() {
+                if let Seconds::Expr(e) = s {
+                    sources.push(e.source.as_str());
+                }
+            }
+            let seed = cx.rng.next_u64();
+            match Env::new(
+                &States {
+                    input: &raw,
+                    result: None,
+                    error_output: None,
+                    ctx: &ctx,
+                    now_ms: cx.now,
+                    seed,
+                },
+                &sources,
+            ) {
+                Ok(e) => Some(e),
+                Err(m) => return runtime(m),
+            }
+        } else {
+            None
+        };
+        let timeout = {
+            let scope = Scope::new(&eff, &ctx, cx.rng);
+            spec.timeout
+                .as_ref()
+                .map(|s| seconds_value(s, &scope, env.as_ref(), "TimeoutSeconds"))
+                .transpose()
+                .and_then(|t| {
+                    spec.heartbeat
+                        .as_ref()
+                        .map(|s| seconds_value(s, &scope, env.as_ref(), "HeartbeatSeconds"))
+                        .transpose()
+                        .map(|h| (t, h))
+                })
+        };
+        let (timeout, heartbeat) = match timeout {
             Ok(v) => v,
             Err(m) => return runtime(m),
         };
-        let heartbeat = match spec
-            .heartbeat
-            .as_ref()
-            .map(|s| seconds_value(s, &eff, "HeartbeatSeconds"))
-            .transpose()
-        {
-            Ok(v) => v,
-            Err(m) => return runtime(m),
-        };
-        let params = match &st.parameters {
-            Some(t) => match t.eval(&Scope::new(&eff, &ctx, cx.rng)) {
+        let params = match (&st.arguments, &env, &st.parameters) {
+            (Some(t), Some(env), _) => match t.eval(env, "Arguments") {
                 Ok(v) => v,
                 Err(m) => return runtime(m),
             },
-            None => Arc::unwrap_or_clone(eff),
+            (_, _, Some(t)) if !st.jsonata => match t.eval(&Scope::new(&eff, &ctx, cx.rng)) {
+                Ok(v) => v,
+                Err(m) => return runtime(m),
+            },
+            _ => Arc::unwrap_or_clone(eff),
         };
         let task_id = cx.handle();
         cx.pending.insert(
@@ -1158,16 +1643,63 @@ impl Branch {
     ) -> Cursor {
         let info = cx.info;
         let rc = retry_count(st, &retries);
-        let ctx = view(info, st, entered, rc, None);
-        let runtime =
-            |msg: String| Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &msg)));
+        let vars = self.variables.clone();
+        let ctx = view(info, st, entered, rc, None, vars.as_deref());
+        let runtime = |msg: String| Cursor::Failed(Box::new(Fault::of_state(st, entered.id, &msg)));
         let eff = match select_path(&st.input_path, raw.clone(), &ctx, cx.rng) {
             Ok(v) => v,
             Err(m) => return runtime(m),
         };
-        let items = match &spec.items_path {
-            None => Some(Value::clone(&eff)),
-            Some(p) => {
+        let env = if st.jsonata {
+            let mut sources = Vec::new();
+            if let Some(t) = &spec.items {
+                t.sources(&mut sources);
+            }
+            let counts = [
+                Some(&spec.max_concurrency),
+                spec.tolerated_count.as_ref(),
+                spec.tolerated_percentage.as_ref(),
+            ];
+            for c in counts.into_iter().flatten() {
+                if let Count::Expr(e) = c {
+                    sources.push(e.source.as_str());
+                }
+            }
+            let seed = cx.rng.next_u64();
+            match Env::new(
+                &States {
+                    input: &raw,
+                    result: None,
+                    error_output: None,
+                    ctx: &ctx,
+                    now_ms: cx.now,
+                    seed,
+                },
+                &sources,
+            ) {
+                Ok(e) => Some(e),
+                Err(m) => return runtime(m),
+            }
+        } else {
+            None
+        };
+        let items = match (&spec.items, &env, &spec.items_path) {
+            (Some(t), Some(env), _) => match t.eval(env, "Items") {
+                Ok(v @ Value::Array(_)) => Some(v),
+                Ok(other) => {
+                    let src = match t {
+                        JTemplate::Expr(e) => e.source.clone(),
+                        _ => String::new(),
+                    };
+                    return runtime(format!(
+                        "The JSONata expression '{src}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {other}",
+                        jtype(&other)
+                    ));
+                }
+                Err(m) => return runtime(m),
+            },
+            (_, _, None) => Some(Value::clone(&eff)),
+            (_, _, Some(p)) => {
                 let scope = Scope::new(&eff, &ctx, cx.rng);
                 scope.lookup(p)
             }
@@ -1185,7 +1717,29 @@ impl Branch {
                 return runtime(format!("Invalid path '{p}' : No results for path: {p}"));
             }
         };
-        let max = match count_value(&spec.max_concurrency, &eff, "MaxConcurrency", true) {
+        // The counts are read before any event is recorded (the scope holds the generator).
+        let (max, tc, tp) = {
+            let scope = Scope::new(&eff, &ctx, cx.rng);
+            let max = count_value(
+                &spec.max_concurrency,
+                &scope,
+                env.as_ref(),
+                "MaxConcurrency",
+                true,
+            );
+            let tc = spec
+                .tolerated_count
+                .as_ref()
+                .map(|c| count_value(c, &scope, env.as_ref(), "ToleratedFailureCount", true))
+                .transpose();
+            let tp = spec
+                .tolerated_percentage
+                .as_ref()
+                .map(|c| count_value(c, &scope, env.as_ref(), "ToleratedFailurePercentage", false))
+                .transpose();
+            (max, tc, tp)
+        };
+        let max = match max {
             Ok(x) if x >= 0.0 => x as usize,
             Ok(_) => return runtime("MaxConcurrency cannot be negative.".into()),
             Err(m) => return runtime(m),
@@ -1196,24 +1750,14 @@ impl Branch {
                 length: items.len() as u64,
             },
         );
-        let tolerated_count = match spec
-            .tolerated_count
-            .as_ref()
-            .map(|c| count_value(c, &eff, "ToleratedFailureCount", true))
-            .transpose()
-        {
+        let tolerated_count = match tc {
             Ok(Some(x)) if x < 0.0 => {
                 return runtime("ToleratedFailureCount cannot be negative.".into());
             }
             Ok(v) => v.map(|x| x as u64),
             Err(m) => return runtime(m),
         };
-        let tolerated_percentage = match spec
-            .tolerated_percentage
-            .as_ref()
-            .map(|c| count_value(c, &eff, "ToleratedFailurePercentage", false))
-            .transpose()
-        {
+        let tolerated_percentage = match tp {
             Ok(Some(x)) if !(0.0..=100.0).contains(&x) => {
                 return runtime("ToleratedFailurePercentage must be between 0 and 100.".into());
             }
@@ -1281,17 +1825,35 @@ impl Branch {
                 },
             );
             let item = std::mem::take(&mut run.items[i]);
-            let input = match &spec.item_selector {
-                None => item,
-                Some(t) => {
-                    let rc = retry_count(st, &run.retries);
-                    let mut ctx = view(cx.info, st, run.entered, rc, None);
+            let vars = self.variables.clone();
+            let rc = retry_count(st, &run.retries);
+            let input = match (&spec.item_selector, &spec.jitem_selector) {
+                (_, Some(t)) => {
+                    let mut ctx = view(cx.info, st, run.entered, rc, None, vars.as_deref());
+                    ctx.map_item = Some((i as u64, &item));
+                    let input = Arc::clone(&run.input);
+                    match jenv(cx, &ctx, &input, None, None, &[Some(t)])
+                        .and_then(|env| t.eval(&env, "ItemSelector"))
+                    {
+                        Ok(v) => v,
+                        Err(m) => {
+                            return Cursor::Failed(Box::new(Fault::of_state(
+                                st,
+                                run.entered.id,
+                                &m,
+                            )));
+                        }
+                    }
+                }
+                (None, None) => item,
+                (Some(t), None) => {
+                    let mut ctx = view(cx.info, st, run.entered, rc, None, vars.as_deref());
                     ctx.map_item = Some((i as u64, &item));
                     match t.eval(&Scope::new(&run.effective, &ctx, cx.rng)) {
                         Ok(v) => v,
                         Err(m) => {
-                            return Cursor::Failed(Box::new(Fault::runtime(
-                                &st.name,
+                            return Cursor::Failed(Box::new(Fault::of_state(
+                                st,
                                 run.entered.id,
                                 &m,
                             )));
@@ -1299,7 +1861,13 @@ impl Branch {
                     }
                 }
             };
-            let mut child = Branch::new(spec.machine, child_silent, machine.start, Arc::new(input));
+            let mut child = Branch::new(
+                spec.machine,
+                child_silent,
+                machine.start,
+                Arc::new(input),
+                vars,
+            );
             route.push(i as u32);
             child.run(cx, route);
             route.pop();
@@ -1477,18 +2045,59 @@ impl Branch {
         retries: &[u32],
         result: Value,
     ) -> Cursor {
-        let ctx = view(cx.info, st, entered, retry_count(st, retries), None);
-        let out = (|| -> Result<Data, String> {
+        let vars = self.variables.clone();
+        let ctx = view(
+            cx.info,
+            st,
+            entered,
+            retry_count(st, retries),
+            None,
+            vars.as_deref(),
+        );
+        let out = (|| -> Result<(Data, Option<Map<String, Value>>), String> {
+            if st.jsonata {
+                // Output and Assign both see the state's input and result, and the
+                // variables as they were before this state assigns any.
+                let env = jenv(
+                    cx,
+                    &ctx,
+                    &raw,
+                    Some(&result),
+                    None,
+                    &[st.output.as_ref(), assign_template(st.assign.as_ref())],
+                )?;
+                let new = eval_assign(st.assign.as_ref(), &result, &ctx, cx.rng, Some(&env))?;
+                let out = match &st.output {
+                    Some(t) => t.eval(&env, "Output")?,
+                    None => result,
+                };
+                return Ok((Arc::new(out), new));
+            }
             let result = match &st.result_selector {
                 Some(t) => t.eval(&Scope::new(&result, &ctx, cx.rng))?,
                 None => result,
             };
+            let new = eval_assign(st.assign.as_ref(), &result, &ctx, cx.rng, None)?;
             let merged = apply_result_path(&st.result_path, raw, Arc::new(result))?;
-            select_path(&st.output_path, merged, &ctx, cx.rng)
+            Ok((select_path(&st.output_path, merged, &ctx, cx.rng)?, new))
         })();
-        match out {
+        match out.and_then(|(o, new)| self.set_vars(new).map(|()| o)) {
             Ok(o) => self.exit(cx, st, o),
-            Err(m) => Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &m))),
+            Err(m) => {
+                let mut f = Fault::of_state(st, entered.id, &m);
+                if f.fresh {
+                    f.fresh = false;
+                    cx.emit(
+                        self.silent,
+                        EventDetails::EvaluationFailed(Box::new(EvaluationFailure {
+                            state: st.name.clone(),
+                            error: f.error.clone(),
+                            cause: f.cause.clone(),
+                        })),
+                    );
+                }
+                Cursor::Failed(Box::new(f))
+            }
         }
     }
 
@@ -1602,7 +2211,41 @@ impl Branch {
             _ => {}
         }
         if let Some(c) = st.catch.iter().find(|c| matches_error(&c.errors, &fault)) {
-            return match apply_result_path(&c.result_path, raw, Arc::new(fault.output())) {
+            let vars = self.variables.clone();
+            let ctx = view(
+                cx.info,
+                st,
+                entered,
+                retry_count(st, &retries),
+                None,
+                vars.as_deref(),
+            );
+            let error_output = fault.output();
+            let caught = (|| -> Result<Data, String> {
+                if st.jsonata {
+                    let env = jenv(
+                        cx,
+                        &ctx,
+                        &raw,
+                        None,
+                        Some(&error_output),
+                        &[c.output.as_ref(), assign_template(c.assign.as_ref())],
+                    )?;
+                    let new =
+                        eval_assign(c.assign.as_ref(), &error_output, &ctx, cx.rng, Some(&env))?;
+                    let out = match &c.output {
+                        Some(t) => t.eval(&env, "Output")?,
+                        None => error_output.clone(),
+                    };
+                    self.set_vars(new)?;
+                    return Ok(Arc::new(out));
+                }
+                let new = eval_assign(c.assign.as_ref(), &error_output, &ctx, cx.rng, None)?;
+                let out = apply_result_path(&c.result_path, raw, Arc::new(error_output.clone()))?;
+                self.set_vars(new)?;
+                Ok(out)
+            })();
+            return match caught {
                 Ok(out) => {
                     let pid = cx.payload(self.silent, &out);
                     cx.emit(
@@ -1618,7 +2261,21 @@ impl Branch {
                         input: out,
                     }
                 }
-                Err(m) => Cursor::Failed(Box::new(Fault::runtime(&st.name, entered.id, &m))),
+                Err(m) => {
+                    let mut f = Fault::of_state(st, entered.id, &m);
+                    if f.fresh {
+                        f.fresh = false;
+                        cx.emit(
+                            self.silent,
+                            EventDetails::EvaluationFailed(Box::new(EvaluationFailure {
+                                state: st.name.clone(),
+                                error: f.error.clone(),
+                                cause: f.cause.clone(),
+                            })),
+                        );
+                    }
+                    Cursor::Failed(Box::new(f))
+                }
             };
         }
         Cursor::Failed(Box::new(fault))
@@ -1770,12 +2427,14 @@ impl Branch {
                         cause: cause.clone(),
                         terminal: false,
                         heartbeat: false,
+                        fresh: false,
                     }),
                     (Wake::TaskTimeout(_), _) => Err(Fault {
                         error: Some("States.Timeout".into()),
                         cause: None,
                         terminal: false,
                         heartbeat: false,
+                        fresh: false,
                     }),
                     // AWS reports a missed heartbeat as States.Timeout.
                     (Wake::TaskHeartbeat(_), _) => Err(Fault {
@@ -1785,6 +2444,7 @@ impl Branch {
                         ),
                         terminal: false,
                         heartbeat: true,
+                        fresh: false,
                     }),
                     _ => Err(Fault::new(
                         "States.Runtime",
@@ -1889,7 +2549,7 @@ impl Execution {
                 region: ctx.region,
                 redrive_count: 0,
             },
-            root: Branch::new(0, false, start, input.clone()),
+            root: Branch::new(0, false, start, input.clone(), None),
             status: Status::Running,
             outcome: None,
             last_event_id: 0,

@@ -37,6 +37,8 @@ pub(crate) struct ContextView<'a> {
     pub(crate) retry_count: Option<u32>,
     pub(crate) token: Option<&'a str>,
     pub(crate) map_item: Option<(u64, &'a Value)>,
+    /// The workflow variables in scope for this state.
+    pub(crate) vars: Option<&'a Map<String, Value>>,
 }
 
 #[cfg(test)]
@@ -53,10 +55,11 @@ impl ContextView<'_> {
             retry_count: None,
             token: None,
             map_item: None,
+            vars: None,
         }
     }
 
-    fn build(&self) -> Value {
+    pub(crate) fn build(&self) -> Value {
         let mut root = Map::new();
         if let Some(e) = self.exec {
             let mut ex = Map::new();
@@ -128,22 +131,24 @@ impl<'a> Scope<'a> {
         self.context.get_or_init(|| self.ctx.build())
     }
 
+    /// The document a path starts from: the input, the context object or a variable.
+    fn root(&self, p: &JsonPath) -> Option<&Value> {
+        match &p.var {
+            Some(name) => self.ctx.vars.and_then(|v| v.get(name)),
+            None if p.context => Some(self.context()),
+            None => Some(self.input),
+        }
+    }
+
     /// Selects a path; `None` when a definite path finds nothing.
     pub(crate) fn lookup(&self, p: &JsonPath) -> Option<Value> {
-        let root = if p.context {
-            self.context()
-        } else {
-            self.input
-        };
-        p.select(root).into_value()
+        p.select(self.root(p)?).into_value()
     }
 
     /// Like `lookup`, by reference, for callers that only inspect the value.
     pub(crate) fn with_lookup<R>(&self, p: &JsonPath, f: impl FnOnce(Option<&Value>) -> R) -> R {
-        let root = if p.context {
-            self.context()
-        } else {
-            self.input
+        let Some(root) = self.root(p) else {
+            return f(None);
         };
         match p.select(root) {
             Selected::One(v) => f(Some(v)),
@@ -157,6 +162,12 @@ impl<'a> Scope<'a> {
 
     pub(crate) fn select(&self, p: &JsonPath) -> Result<Value, String> {
         self.lookup(p).ok_or_else(|| {
+            if let Some(name) = &p.var {
+                return format!(
+                    "The variable path '{}' could not be resolved: no value for '${name}'",
+                    p.source
+                );
+            }
             format!(
                 "The JSONPath '{}' could not be found in the input '{}'",
                 p.source,
@@ -171,10 +182,8 @@ impl<'a> Scope<'a> {
 
     /// Like `select`, borrowing when the path selects one value.
     pub(crate) fn select_cow(&self, p: &JsonPath) -> Result<std::borrow::Cow<'_, Value>, String> {
-        let root = if p.context {
-            self.context()
-        } else {
-            self.input
+        let Some(root) = self.root(p) else {
+            return self.select(p).map(std::borrow::Cow::Owned);
         };
         match p.select(root) {
             Selected::One(v) => Ok(std::borrow::Cow::Borrowed(v)),

@@ -137,6 +137,14 @@ pub struct LambdaFunctionScheduled {
     pub timeout_seconds: Option<u64>,
 }
 
+/// Which state's JSONata expression failed, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationFailure {
+    pub state: StateName,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
 /// The typed details of each event kind.
 ///
 /// Kept small (large, rare payloads are boxed): the engine records two events per
@@ -158,6 +166,8 @@ pub enum EventDetails {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// A JSONata expression of a state failed (`States.QueryEvaluationError`).
+    EvaluationFailed(Box<EvaluationFailure>),
     ExecutionTimedOut {
         error: Option<String>,
         cause: Option<String>,
@@ -248,6 +258,7 @@ impl EventDetails {
             E::ExecutionSucceeded { .. } => "ExecutionSucceeded",
             E::ExecutionFailed { .. } => "ExecutionFailed",
             E::ExecutionAborted { .. } => "ExecutionAborted",
+            E::EvaluationFailed(_) => "EvaluationFailed",
             E::ExecutionTimedOut { .. } => "ExecutionTimedOut",
             E::StateEntered { state_type, .. } => state_type.entered(),
             E::StateExited { state_type, .. } => state_type.exited(),
@@ -320,6 +331,13 @@ impl EventDetails {
             }
             E::ExecutionAborted { error, cause } => {
                 ("executionAbortedEventDetails", err(error, cause))
+            }
+            E::EvaluationFailed(f) => {
+                let mut d = err(&f.error, &f.cause);
+                if let Value::Object(m) = &mut d {
+                    m.insert("state".into(), Value::String(f.state.to_string()));
+                }
+                ("evaluationFailedEventDetails", d)
             }
             E::ExecutionTimedOut { error, cause } => {
                 ("executionTimedOutEventDetails", err(error, cause))

@@ -10,11 +10,14 @@
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
-/// A compiled JSONPath: `$...` over the state input or `$$...` over the context object.
+/// A compiled JSONPath: `$...` over the state input, `$$...` over the context object,
+/// or `$name...` over the workflow variable `name`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct JsonPath {
     pub(crate) source: String,
     pub(crate) context: bool,
+    /// The variable a `$name...` path starts from.
+    pub(crate) var: Option<String>,
     segs: Vec<Seg>,
     definite: bool,
 }
@@ -96,11 +99,25 @@ impl JsonPath {
             src,
             depth: 0,
         };
+        let mut var = None;
         let context = if src.starts_with("$$") {
             p.i = 2;
             true
         } else if src.starts_with('$') {
             p.i = 1;
+            // `$name` reads a variable: a name starts with a letter or `_`.
+            if p.peek()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+            {
+                let start = p.i;
+                while p
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
+                {
+                    p.i += 1;
+                }
+                var = Some(src[start..p.i].to_owned());
+            }
             false
         } else {
             return Err(PathError(format!("The path '{src}' must start with '$'")));
@@ -115,6 +132,7 @@ impl JsonPath {
         Ok(JsonPath {
             source: src.to_owned(),
             context,
+            var,
             segs,
             definite,
         })
@@ -131,8 +149,9 @@ impl JsonPath {
         Ok(p)
     }
 
+    /// `$` (or `$$`) alone; a bare `$name` is a variable, not the root.
     pub(crate) fn is_root(&self) -> bool {
-        self.segs.is_empty()
+        self.segs.is_empty() && self.var.is_none()
     }
 
     pub(crate) fn select<'a>(&self, root: &'a Value) -> Selected<'a> {

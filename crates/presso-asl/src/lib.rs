@@ -75,6 +75,7 @@ mod execution;
 mod expr;
 mod history;
 mod intrinsic;
+mod jsonata;
 mod jsonpath;
 mod name;
 mod rng;
@@ -86,7 +87,7 @@ pub use execution::{
     MAX_PAYLOAD_BYTES, Outcome, StartContext, Status, TaskRequest,
 };
 pub use history::{
-    EventDetails, History, HistoryEvent, LambdaFunctionScheduled, PayloadId, StateType,
-    TaskResource, TaskScheduled,
+    EvaluationFailure, EventDetails, History, HistoryEvent, LambdaFunctionScheduled, PayloadId,
+    StateType, TaskResource, TaskScheduled,
 };
 pub use name::StateName;

@@ -404,6 +404,11 @@ fn range(args: &[JValue]) -> Outcome {
             format!("$range would produce more than {RANGE_MAX_ITEMS} items"),
         ));
     }
+    // The result is a JSONata sequence: one item stands alone, as AWS returns it
+    // (`$range(1, 9, 9)` is `1`).
+    if count as usize == 1 {
+        return Ok(JValue::Number(start));
+    }
     Ok(JValue::array(
         (0..count as usize)
             .map(|i| JValue::Number(start + i as f64 * step))
