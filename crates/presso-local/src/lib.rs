@@ -10,8 +10,13 @@
 //! start the whole server in process on port 0.
 
 pub mod aws_json;
+pub mod cognito;
 pub mod config;
+pub mod dev;
 pub mod dynamodb;
+pub mod events;
+pub mod iot;
+pub mod realtime;
 pub mod server;
 
 pub use config::{Config, Storage};
@@ -27,6 +32,10 @@ pub enum ServeError {
     Store(#[from] presso_dynamo::Error),
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot open the Cognito store: {0}")]
+    Cognito(#[from] presso_cognito::OpenError),
+    #[error("cannot open the EventBridge store: {0}")]
+    Events(#[from] presso_events::OpenError),
 }
 
 /// Serves every service on `listener` until `shutdown` resolves, then stops accepting,
@@ -40,7 +49,18 @@ pub async fn run(
         Storage::InMemory => presso_dynamo::Store::open_in_memory()?,
         Storage::Dir(dir) => presso_dynamo::Store::open(dir)?,
     };
-    let state = Arc::new(server::AppState { dynamodb: store });
+    let cognito = cognito::open(&config.storage, Arc::new(presso_cognito::SystemClock))?;
+    let broker = realtime::broker(cognito.clone());
+    let events = events::Events::open(&config.storage)?;
+    if let Some(port) = config.mqtt_port {
+        realtime::serve_tcp(&broker, &config.host, port).await?;
+    }
+    let state = Arc::new(server::AppState {
+        dynamodb: store,
+        cognito,
+        broker: broker.clone(),
+        events,
+    });
     let app = server::router(state);
     let addr = listener.local_addr()?;
     tracing::info!(
@@ -51,6 +71,9 @@ pub async fn run(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
+    // Upgraded WebSockets outlive axum's graceful shutdown; the broker ends them (and the TCP
+    // listener) itself.
+    broker.shutdown().await;
     tracing::info!("presso stopped");
     Ok(())
 }

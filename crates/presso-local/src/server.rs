@@ -6,7 +6,7 @@
 //! check is made: local emulators accept any credentials and region.
 
 use crate::aws_json::{self, AwsError, JsonVersion};
-use crate::dynamodb;
+use crate::{cognito, dev, dynamodb, events, iot, realtime};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -20,12 +20,19 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub dynamodb: Store,
+    pub cognito: Arc<presso_cognito::IdentityProvider>,
+    pub broker: presso_mqtt::Broker,
+    pub events: events::Events,
 }
 
 /// The router serving every service on one port.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(aws_json_call))
+        .merge(cognito::routes())
+        .merge(dev::routes())
+        .merge(iot::routes())
+        .merge(realtime::routes(&state.broker))
         // DynamoDB items are up to 400 KB and batches up to 25 of them.
         .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
         .with_state(state)
@@ -60,6 +67,8 @@ async fn aws_json_call(
                 ),
             }
         }
+        events::SERVICE => state.events.handle(target, body).await,
+        cognito::SERVICE => cognito::handle(&state.cognito, target, body).await,
         _ => aws_json::error(
             JsonVersion::V1_1,
             AwsError::client(
