@@ -1,0 +1,10 @@
+//! The order manager on Lambda: configuration from the environment once, then the router.
+
+use lambda_http::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    presso_fn_common::logging::init_json();
+    let env = presso_fn_common::env::process_env();
+    lambda_http::run(presso_fn_order_manager::app(&env).await).await
+}
