@@ -49,6 +49,10 @@ pub struct ServeArgs {
     /// Plain MQTT port (MQTT over WebSocket is always on the main port).
     #[arg(long)]
     pub mqtt_port: Option<u16>,
+    /// Template parameters as `Key=Value` (several per argument, space-separated, as `sam
+    /// deploy --parameter-overrides` takes them).
+    #[arg(long, num_args = 1..)]
+    pub parameter_overrides: Vec<String>,
 }
 
 /// Where the store keeps its data.
@@ -69,6 +73,9 @@ pub struct Config {
     pub static_dir: Option<PathBuf>,
     pub time_scale: f64,
     pub mqtt_port: Option<u16>,
+    pub parameter_overrides: Vec<String>,
+    /// The crates functions can be hosted from.
+    pub functions: crate::app::FunctionRegistry,
 }
 
 impl Config {
@@ -83,6 +90,8 @@ impl Config {
             static_dir: None,
             time_scale: 1.0,
             mqtt_port: None,
+            parameter_overrides: Vec::new(),
+            functions: crate::app::builtin_functions(),
         }
     }
 }
@@ -102,6 +111,8 @@ impl From<ServeArgs> for Config {
             static_dir: a.static_dir,
             time_scale: a.time_scale,
             mqtt_port: a.mqtt_port,
+            parameter_overrides: a.parameter_overrides,
+            functions: crate::app::builtin_functions(),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! [`run`] serves on a listener the caller bound until a shutdown future resolves, so tests
 //! start the whole server in process on port 0.
 
+pub mod app;
 pub mod aws_json;
 pub mod cognito;
 pub mod config;
@@ -36,6 +37,8 @@ pub enum ServeError {
     Cognito(#[from] presso_cognito::OpenError),
     #[error("cannot open the EventBridge store: {0}")]
     Events(#[from] presso_events::OpenError),
+    #[error("cannot start the app: {0}")]
+    App(#[from] app::AppError),
 }
 
 /// Serves every service on `listener` until `shutdown` resolves, then stops accepting,
@@ -61,7 +64,9 @@ pub async fn run(
         broker: broker.clone(),
         events,
     });
-    let app = server::router(state);
+    // The template's app (functions, HTTP API, the apps): see `app`.
+    let hosted = app::host::start_for(&config, listener.local_addr()?, &state).await?;
+    let app = server::router(state).merge(hosted.router);
     let addr = listener.local_addr()?;
     tracing::info!(
         url = %format!("http://{addr}"),

@@ -1,0 +1,334 @@
+//! The app under `presso serve --template`: reads `template.yaml` (with `presso-template`),
+//! applies its resources to presso's services on every start (idempotently: nothing existing is
+//! reset), hosts its functions in-process, emulates API Gateway's HTTP API in front of them,
+//! and serves the apps and `/config.json`.
+//!
+//! Modules: [`functions`] (the registry of hostable crates and the environment each function
+//! gets), [`apigw`] (routes, JWT authorizer, request context, CORS, payload limit), [`apply`]
+//! (tables, pools, buses, rules, state machines), [`web`] (the apps and `/config.json`),
+//! [`host`] (the wiring into `presso serve`).
+//!
+//! Region and account are fixed (`us-east-1`, `000000000000`), the same the other local
+//! services name their ARNs with, so a template's ARNs point at what presso created.
+
+pub mod apigw;
+pub mod apply;
+pub mod functions;
+pub mod host;
+pub mod web;
+
+pub use apply::{Applied, SfnCall, SfnCallError};
+pub use functions::{
+    BoxFuture, Env, EventHandler, FunctionRegistry, HostError, Hosted, event_handler,
+};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use presso_cognito::IdentityProvider;
+use presso_dynamo::Store;
+use presso_template::Stack;
+use tower::ServiceExt as _;
+
+/// The region presso's services live in.
+pub const REGION: &str = "us-east-1";
+/// The account presso's ARNs name.
+pub const ACCOUNT_ID: &str = "000000000000";
+/// The stack name `AWS::StackName` resolves to.
+pub const STACK_NAME: &str = "presso";
+
+/// Why the app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Template(#[from] presso_template::TemplateError),
+    #[error(transparent)]
+    Host(#[from] HostError),
+    #[error("the template's HTTP API is not one presso can serve: {0}")]
+    Routes(String),
+    #[error("cannot apply the template: {0}")]
+    Apply(String),
+}
+
+/// The services the app is applied to.
+#[derive(Clone)]
+pub struct Services {
+    pub dynamodb: Store,
+    pub cognito: Arc<IdentityProvider>,
+    /// EventBridge, when the host runs it (buses, rules and targets are created there).
+    pub events: Option<presso_events::EventBridge>,
+    /// Step Functions, when the host runs it.
+    pub step_functions: Option<SfnCall>,
+}
+
+/// What `start` needs besides the services.
+pub struct Settings<'a> {
+    pub template: Option<&'a Path>,
+    pub parameter_overrides: &'a [String],
+    /// What `/config.json` and QR codes point at.
+    pub public_url: String,
+    /// Where functions reach presso's AWS APIs (`AWS_ENDPOINT_URL`).
+    pub endpoint_url: String,
+    pub static_dir: Option<PathBuf>,
+    pub functions: &'a FunctionRegistry,
+}
+
+/// The running app.
+pub struct App {
+    pub stack: Option<Stack>,
+    /// The HTTP API, the apps and `/config.json`; merge it with the AWS endpoints.
+    pub router: Router,
+    /// Event functions by function name, for the hosts that deliver to them (EventBridge
+    /// targets, Step Functions' `lambda:invoke`).
+    pub event_functions: BTreeMap<String, EventHandler>,
+    pub applied: Applied,
+    pub config_json: serde_json::Value,
+}
+
+impl App {
+    /// Invokes an event function by name or ARN.
+    pub async fn invoke(
+        &self,
+        name_or_arn: &str,
+        event: serde_json::Value,
+    ) -> Option<Result<serde_json::Value, String>> {
+        let name = name_or_arn
+            .split_once(":function:")
+            .map_or(name_or_arn, |(_, rest)| {
+                rest.split(':').next().unwrap_or(rest)
+            });
+        let handler = self.event_functions.get(name)?.clone();
+        Some(handler(event).await)
+    }
+}
+
+/// The crates this `presso` hosts. The `presso-fn-*` crates register here as they land.
+pub fn builtin_functions() -> FunctionRegistry {
+    FunctionRegistry::new()
+}
+
+/// The static folder to serve: the one given, else `frontend/dist` if it exists.
+pub fn static_dir(given: Option<&Path>) -> Option<PathBuf> {
+    match given {
+        Some(d) => Some(d.to_path_buf()),
+        None => {
+            let d = PathBuf::from("frontend/dist");
+            d.is_dir().then_some(d)
+        }
+    }
+}
+
+/// Reads the template, applies it, builds the functions and the router.
+pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, AppError> {
+    let mut applied = Applied::default();
+    let stack = match settings.template {
+        None => None,
+        Some(path) => {
+            let options = presso_template::Options {
+                region: REGION.into(),
+                account_id: ACCOUNT_ID.into(),
+                stack_name: STACK_NAME.into(),
+                parameter_overrides: presso_template::parse_overrides(
+                    settings.parameter_overrides,
+                )?,
+                public_url: Some(settings.public_url.clone()),
+            };
+            let stack = presso_template::load(path, &options)?;
+            for w in &stack.warnings {
+                tracing::warn!(template = %path.display(), "{w}");
+            }
+            Some(stack)
+        }
+    };
+    let mut event_functions = BTreeMap::new();
+    let mut api_router = Router::new();
+    if let Some(stack) = &stack {
+        // Functions first: an unknown crate fails start-up before anything is written.
+        let mut http = BTreeMap::new();
+        for f in &stack.functions {
+            let mut env = f.environment.clone();
+            for (k, v) in [
+                ("AWS_ENDPOINT_URL", settings.endpoint_url.as_str()),
+                ("AWS_REGION", stack.region.as_str()),
+                ("AWS_DEFAULT_REGION", stack.region.as_str()),
+                ("AWS_ACCESS_KEY_ID", "presso"),
+                ("AWS_SECRET_ACCESS_KEY", "presso"),
+                ("AWS_LAMBDA_FUNCTION_NAME", f.name.as_str()),
+            ] {
+                env.insert(k.to_string(), v.to_string());
+            }
+            match settings
+                .functions
+                .build(&f.logical_id, &f.crate_name, env)
+                .await?
+            {
+                Hosted::Http(router) => {
+                    http.insert(f.logical_id.clone(), router);
+                }
+                Hosted::Event(handler) => {
+                    if !f.http_routes.is_empty() {
+                        return Err(AppError::Routes(format!(
+                            "function {} has HttpApi events, but crate {} is an event function",
+                            f.logical_id, f.crate_name
+                        )));
+                    }
+                    event_functions.insert(f.name.clone(), handler);
+                }
+            }
+        }
+        api_router = routes(stack, &http, services)?;
+
+        apply::tables(&services.dynamodb, stack, &mut applied)?;
+        let cognito = services.cognito.clone();
+        let s = stack.clone();
+        tokio::task::spawn_blocking(move || apply::cognito(&cognito, &s))
+            .await
+            .map_err(|e| AppError::Apply(format!("user pools: {e}")))??;
+        match &services.events {
+            Some(bus) => apply::events(bus, stack, &mut applied)?,
+            None if !stack.event_buses.is_empty() || !stack.rules.is_empty() => {
+                tracing::warn!(
+                    "EventBridge is not running: the template's buses and rules are not created"
+                );
+            }
+            None => {}
+        }
+        match &services.step_functions {
+            Some(sfn) => apply::state_machines(sfn, stack, &mut applied).await?,
+            None if !stack.state_machines.is_empty() => {
+                tracing::warn!(
+                    "Step Functions is not running: the template's state machines are not created"
+                );
+            }
+            None => {}
+        }
+    }
+    let pool = stack.as_ref().and_then(|s| s.user_pools.first());
+    let client = stack.as_ref().and_then(|s| {
+        s.user_pool_clients
+            .iter()
+            .find(|c| pool.is_some_and(|p| p.id == c.user_pool_id))
+    });
+    let config_json = web::config_json(
+        REGION,
+        pool.map(|p| p.id.as_str()),
+        client.map(|c| c.id.as_str()),
+        &settings.public_url,
+    );
+    let static_dir = settings.static_dir.clone();
+    let fallback_dir = static_dir.clone();
+    let router = api_router
+        .merge(web::router(config_json.clone(), static_dir.as_deref()))
+        .fallback(move |req: Request| fallback(fallback_dir.clone(), req));
+    announce(
+        &settings.public_url,
+        static_dir.as_deref(),
+        pool.map(|p| p.id.as_str()),
+    );
+    Ok(App {
+        stack,
+        router,
+        event_functions,
+        applied,
+        config_json,
+    })
+}
+
+/// What no route answers: API Gateway's 404 under `/api/`, else a file of the static build.
+async fn fallback(static_dir: Option<PathBuf>, req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") || req.uri().path() == "/api" {
+        return apigw::message(StatusCode::NOT_FOUND, "Not Found");
+    }
+    match static_dir {
+        Some(dir) => match tower_http::services::ServeDir::new(dir).oneshot(req).await {
+            Ok(resp) => resp.into_response(),
+            Err(never) => match never {},
+        },
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The API Gateway router for every HTTP API of the stack.
+fn routes(
+    stack: &Stack,
+    http: &BTreeMap<String, Router>,
+    services: &Services,
+) -> Result<Router, AppError> {
+    let gateway = apigw::Gateway {
+        cognito: services.cognito.clone(),
+        account_id: stack.account_id.clone(),
+    };
+    let mut seen_paths: BTreeMap<String, String> = BTreeMap::new();
+    let mut router = Router::new();
+    for api in &stack.http_apis {
+        let mut routes: BTreeMap<String, Vec<apigw::Route>> = BTreeMap::new();
+        for f in &stack.functions {
+            for r in f
+                .http_routes
+                .iter()
+                .filter(|r| r.api_logical_id == api.logical_id)
+            {
+                if r.path == "$default" {
+                    tracing::warn!(function = %f.logical_id, "the $default route is not served locally; skipped");
+                    continue;
+                }
+                let fn_router = http.get(&f.logical_id).cloned().ok_or_else(|| {
+                    AppError::Routes(format!("function {} serves no HTTP", f.logical_id))
+                })?;
+                let list = routes.entry(r.path.clone()).or_default();
+                if list.iter().any(|x| x.method == r.method) {
+                    return Err(AppError::Routes(format!(
+                        "{} is declared twice",
+                        r.route_key()
+                    )));
+                }
+                list.push(apigw::Route {
+                    route_key: r.route_key(),
+                    method: r.method.clone(),
+                    authorizer: r
+                        .authorizer
+                        .as_ref()
+                        .and_then(|a| api.authorizers.get(a).cloned()),
+                    scopes: r.authorization_scopes.clone(),
+                    router: fn_router,
+                });
+            }
+        }
+        for path in routes.keys() {
+            if let Some(other) = seen_paths.insert(path.clone(), api.logical_id.clone()) {
+                return Err(AppError::Routes(format!(
+                    "{path} is a route of both {other} and {}; presso serves all APIs on one port",
+                    api.logical_id
+                )));
+            }
+        }
+        router = router.merge(apigw::router(
+            gateway.clone(),
+            apigw::Api {
+                api: api.clone(),
+                routes,
+            },
+        ));
+    }
+    Ok(router)
+}
+
+fn announce(public_url: &str, static_dir: Option<&Path>, pool_id: Option<&str>) {
+    let base = public_url.trim_end_matches('/');
+    if let Some(dir) = static_dir {
+        tracing::info!(
+            static_dir = %dir.display(),
+            "the apps: {base}/display/ (display), {base}/barista/ (barista), {base}/order/ (customers)"
+        );
+    }
+    if let Some(pool) = pool_id {
+        tracing::info!(
+            "to make a barista, sign in once in the order app, then run: aws --endpoint-url {base} cognito-idp admin-add-user-to-group --user-pool-id {pool} --group-name admin --username <email>"
+        );
+    }
+}
