@@ -46,6 +46,20 @@ async fn a_signed_in_order_runs_the_chain_to_an_item_in_the_table() {
     let (_, client, _) = client_ids(&presso.url).await;
     let token = sign_in(&presso.url, &client, "ada@example.com").await;
     let http = reqwest::Client::new();
+    let me: Value = http
+        .get(format!("{}/api/whoami/me", presso.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let topic = format!(
+        "serverlesspresso-user-{}",
+        me["claims"]["sub"].as_str().unwrap()
+    );
+    let (_mqtt_client, mut mqtt) = subscribe(&presso.url, &token, &topic).await;
     let resp = http
         .post(format!("{}/api/orders", presso.url))
         .bearer_auth(&token)
@@ -64,6 +78,14 @@ async fn a_signed_in_order_runs_the_chain_to_an_item_in_the_table() {
     // HTTP function → PutEvents → rule (InputPath $.detail) → event function → PutItem.
     let item = wait_for_item(&presso.url, TABLE, "store#o-1").await;
     assert_eq!(item["user"]["S"], sub);
+    // ... and the event function's IoT Publish reaches the customer's MQTT subscription.
+    let message = next_publish(&mut mqtt).await;
+    assert_eq!(message.topic, topic);
+    let payload: Value = serde_json::from_slice(&message.payload).unwrap();
+    assert_eq!(
+        payload,
+        json!({"type": "Test.Stored", "detail": {"orderId": "o-1"}})
+    );
     presso.stop().await;
 }
 

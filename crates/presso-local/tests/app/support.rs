@@ -229,9 +229,11 @@ pub fn registry() -> FunctionRegistry {
             // `test-store`: an event target writing the order to the table through the SDK.
             let client = dynamodb(&env);
             let table = env["TABLE_NAME"].clone();
+            let endpoint = env["AWS_ENDPOINT_URL"].clone();
             Ok(event_handler(move |detail: Value| {
                 let client = client.clone();
                 let table = table.clone();
+                let endpoint = endpoint.clone();
                 async move {
                     let id = detail["orderId"].as_str().unwrap_or_default().to_string();
                     let user = detail["user"].as_str().unwrap_or_default().to_string();
@@ -242,10 +244,24 @@ pub fn registry() -> FunctionRegistry {
                             "PK",
                             aws_sdk_dynamodb::types::AttributeValue::S(format!("store#{id}")),
                         )
-                        .item("user", aws_sdk_dynamodb::types::AttributeValue::S(user))
+                        .item(
+                            "user",
+                            aws_sdk_dynamodb::types::AttributeValue::S(user.clone()),
+                        )
                         .send()
                         .await
                         .map_err(|e| format!("{e:?}"))?;
+                    // And tells the customer, as the publisher does: the IoT data plane's Publish.
+                    let topic = format!("serverlesspresso-user-{user}");
+                    let resp = reqwest::Client::new()
+                        .post(format!("{endpoint}/topics/{topic}?qos=1"))
+                        .body(json!({"type": "Test.Stored", "detail": {"orderId": id}}).to_string())
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if !resp.status().is_success() {
+                        return Err(format!("publish: {}", resp.status()));
+                    }
                     Ok(json!({"stored": id}))
                 }
             }))
@@ -327,5 +343,60 @@ pub async fn wait_for_item(url: &str, table: &str, pk: &str) -> Value {
             "no item {pk} in {table} in time: {v}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// An MQTT-over-WebSocket client of presso subscribed to `topic` with `token`.
+pub async fn subscribe(
+    url: &str,
+    token: &str,
+    topic: &str,
+) -> (rumqttc::AsyncClient, rumqttc::EventLoop) {
+    let port: u16 = url.rsplit(':').next().unwrap().parse().unwrap();
+    let mut options =
+        rumqttc::MqttOptions::new("app-test", format!("ws://127.0.0.1:{port}/mqtt"), port);
+    options.set_transport(rumqttc::Transport::Ws);
+    options.set_credentials("presso", token);
+    let (client, mut events) = rumqttc::AsyncClient::new(options, 16);
+    client
+        .subscribe(topic, rumqttc::QoS::AtLeastOnce)
+        .await
+        .unwrap();
+    loop {
+        match next_incoming(&mut events).await {
+            rumqttc::Incoming::SubAck(ack) => {
+                assert_eq!(
+                    ack.return_codes,
+                    vec![rumqttc::SubscribeReasonCode::Success(
+                        rumqttc::QoS::AtLeastOnce
+                    )]
+                );
+                return (client, events);
+            }
+            rumqttc::Incoming::ConnAck(ack) => {
+                assert_eq!(ack.code, rumqttc::ConnectReturnCode::Success)
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn next_incoming(events: &mut rumqttc::EventLoop) -> rumqttc::Incoming {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), events.poll()).await {
+            Ok(Ok(rumqttc::Event::Incoming(packet))) => return packet,
+            Ok(Ok(rumqttc::Event::Outgoing(_))) => {}
+            Ok(Err(e)) => panic!("the MQTT connection failed: {e}"),
+            Err(_) => panic!("no MQTT packet within 20 s"),
+        }
+    }
+}
+
+/// The next PUBLISH the client receives.
+pub async fn next_publish(events: &mut rumqttc::EventLoop) -> rumqttc::Publish {
+    loop {
+        if let rumqttc::Incoming::Publish(p) = next_incoming(events).await {
+            return p;
+        }
     }
 }
