@@ -28,6 +28,28 @@ impl HandlerError {
     }
 }
 
+/// What an event function answers (Lambda logs it; EventBridge ignores it).
+pub fn outcome(handled: presso_core::usecases::Handled) -> Value {
+    let word = match handled {
+        presso_core::usecases::Handled::Applied => "applied",
+        presso_core::usecases::Handled::Unchanged => "unchanged",
+    };
+    serde_json::json!({ "handled": word })
+}
+
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        let error_type = match &e {
+            HandlerError::Event(_) => "BadEvent".to_owned(),
+            HandlerError::UseCase(u) => u.code().to_owned(),
+        };
+        lambda_runtime::Diagnostic {
+            error_type,
+            error_message: e.to_string(),
+        }
+    }
+}
+
 /// The catalogue event an envelope carries.
 pub fn parse(envelope: &Envelope) -> Result<Event, EventError> {
     let detail_type = envelope.detail_type.as_str();

@@ -68,3 +68,8 @@ pub async fn call(router: Router, function: &str, case: &str) -> Answer {
         body,
     }
 }
+
+/// An EventBridge fixture as the `LambdaEvent` the runtime hands the handler.
+pub fn lambda_event(function: &str, case: &str) -> lambda_runtime::LambdaEvent<Envelope> {
+    lambda_runtime::LambdaEvent::new(envelope(function, case), lambda_runtime::Context::default())
+}
