@@ -46,6 +46,12 @@ pub struct ServeArgs {
     /// How fast workflow timers run relative to the wall clock.
     #[arg(long, default_value_t = 1.0)]
     pub time_scale: f64,
+    /// The region local ARNs name (state machines, executions).
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// The account id local ARNs name.
+    #[arg(long, default_value = "000000000000")]
+    pub account_id: String,
     /// Plain MQTT port (MQTT over WebSocket is always on the main port).
     #[arg(long)]
     pub mqtt_port: Option<u16>,
@@ -72,6 +78,8 @@ pub struct Config {
     pub storage: Storage,
     pub static_dir: Option<PathBuf>,
     pub time_scale: f64,
+    pub region: String,
+    pub account_id: String,
     pub mqtt_port: Option<u16>,
     pub parameter_overrides: Vec<String>,
     /// The crates functions can be hosted from.
@@ -89,6 +97,8 @@ impl Config {
             storage: Storage::InMemory,
             static_dir: None,
             time_scale: 1.0,
+            region: "us-east-1".to_string(),
+            account_id: "000000000000".to_string(),
             mqtt_port: None,
             parameter_overrides: Vec::new(),
             functions: crate::app::builtin_functions(),
@@ -110,6 +120,8 @@ impl From<ServeArgs> for Config {
             },
             static_dir: a.static_dir,
             time_scale: a.time_scale,
+            region: a.region,
+            account_id: a.account_id,
             mqtt_port: a.mqtt_port,
             parameter_overrides: a.parameter_overrides,
             functions: crate::app::builtin_functions(),

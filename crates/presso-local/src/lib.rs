@@ -11,6 +11,7 @@
 
 pub mod app;
 pub mod aws_json;
+pub mod clock;
 pub mod cognito;
 pub mod config;
 pub mod dev;
@@ -19,6 +20,7 @@ pub mod events;
 pub mod iot;
 pub mod realtime;
 pub mod server;
+pub mod stepfunctions;
 
 pub use config::{Config, Storage};
 
@@ -33,6 +35,8 @@ pub enum ServeError {
     Store(#[from] presso_dynamo::Error),
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot open Step Functions: {0}")]
+    StepFunctions(#[from] presso_sfn::SfnError),
     #[error("cannot open the Cognito store: {0}")]
     Cognito(#[from] presso_cognito::OpenError),
     #[error("cannot open the EventBridge store: {0}")]
@@ -52,14 +56,24 @@ pub async fn run(
         Storage::InMemory => presso_dynamo::Store::open_in_memory()?,
         Storage::Dir(dir) => presso_dynamo::Store::open(dir)?,
     };
-    let cognito = cognito::open(&config.storage, Arc::new(presso_cognito::SystemClock))?;
+    let clock = clock::Clock::new(config.time_scale);
+    let cognito = cognito::open(
+        &config.storage,
+        Arc::new(cognito::FnClock({
+            let clock = clock.clone();
+            move || clock.now_ms()
+        })),
+    )?;
+    let stepfunctions = stepfunctions::open(&config, clock, &store)?;
     let broker = realtime::broker(cognito.clone());
     let events = events::Events::open(&config.storage)?;
+    stepfunctions::connect_bus(&stepfunctions, &events);
     if let Some(port) = config.mqtt_port {
         realtime::serve_tcp(&broker, &config.host, port).await?;
     }
     let state = Arc::new(server::AppState {
         dynamodb: store,
+        stepfunctions,
         cognito,
         broker: broker.clone(),
         events,

@@ -20,6 +20,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub dynamodb: Store,
+    pub stepfunctions: crate::stepfunctions::StepFunctions,
     pub cognito: Arc<presso_cognito::IdentityProvider>,
     pub broker: presso_mqtt::Broker,
     pub events: events::Events,
@@ -29,6 +30,7 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(aws_json_call))
+        .merge(crate::stepfunctions::routes())
         .merge(cognito::routes())
         .merge(dev::routes())
         .merge(iot::routes())
@@ -68,6 +70,7 @@ async fn aws_json_call(
             }
         }
         events::SERVICE => state.events.handle(target, body).await,
+        crate::stepfunctions::TARGET_PREFIX => state.stepfunctions.handle(operation, &body).await,
         cognito::SERVICE => cognito::handle(&state.cognito, target, body).await,
         _ => aws_json::error(
             JsonVersion::V1_1,
