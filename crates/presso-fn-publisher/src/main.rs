@@ -1,0 +1,15 @@
+//! The publisher on Lambda: configuration from the environment once, then the handler.
+
+use lambda_runtime::{Error, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    presso_fn_common::logging::init_json();
+    let env = presso_fn_common::env::process_env();
+    let deps = presso_fn_publisher::deps_from_env(&env).await;
+    let deps = &deps;
+    lambda_runtime::run(service_fn(move |event| async move {
+        presso_fn_publisher::handle(deps, event).await
+    }))
+    .await
+}
