@@ -107,9 +107,22 @@ impl App {
     }
 }
 
-/// The crates this `presso` hosts. The `presso-fn-*` crates register here as they land.
+/// The crates this `presso` hosts: the app's HTTP functions (each `app(&env)` is the router
+/// `lambda_http::run` serves on Lambda).
 pub fn builtin_functions() -> FunctionRegistry {
+    fn env_map(env: Env) -> std::collections::HashMap<String, String> {
+        env.into_iter().collect()
+    }
     FunctionRegistry::new()
+        .http("presso-fn-config", |env| async move {
+            Ok(presso_fn_config::app(&env_map(env)).await)
+        })
+        .http("presso-fn-order-manager", |env| async move {
+            Ok(presso_fn_order_manager::app(&env_map(env)).await)
+        })
+        .http("presso-fn-validator", |env| async move {
+            Ok(presso_fn_validator::app(&env_map(env)).await)
+        })
 }
 
 /// The static folder to serve: the one given, else `frontend/dist` if it exists.
