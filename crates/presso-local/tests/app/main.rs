@@ -376,7 +376,11 @@ async fn an_unsupported_construct_fails_start_up_naming_its_path() {
 #[tokio::test]
 async fn the_app_crates_are_hosted_by_name() {
     let registry = presso_local::app::builtin_functions();
-    for name in ["presso-fn-config", "presso-fn-order-manager", "presso-fn-validator"] {
+    for name in [
+        "presso-fn-config",
+        "presso-fn-order-manager",
+        "presso-fn-validator",
+    ] {
         let env = [
             ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
             ("AWS_REGION", "us-east-1"),
@@ -387,7 +391,10 @@ async fn the_app_crates_are_hosted_by_name() {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
         let hosted = registry.build("Fn", name, env).await.expect(name);
-        assert!(matches!(hosted, presso_local::app::Hosted::Http(_)), "{name}");
+        assert!(
+            matches!(hosted, presso_local::app::Hosted::Http(_)),
+            "{name}"
+        );
     }
     let err = registry
         .build("Fn", "presso-fn-nope", Default::default())
