@@ -80,6 +80,7 @@ pub async fn run(
     });
     // The template's app (functions, HTTP API, the apps): see `app`.
     let hosted = app::host::start_for(&config, listener.local_addr()?, &state).await?;
+    let event_targets = state.events.targets.clone();
     let app = server::router(state).merge(hosted.router);
     let addr = listener.local_addr()?;
     tracing::info!(
@@ -93,6 +94,7 @@ pub async fn run(
     // Upgraded WebSockets outlive axum's graceful shutdown; the broker ends them (and the TCP
     // listener) itself.
     broker.shutdown().await;
+    event_targets.set_state_machines(Arc::new(app::host::Stopped));
     tracing::info!("presso stopped");
     Ok(())
 }

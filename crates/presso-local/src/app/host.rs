@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use super::{App, AppError, Services, Settings};
+use super::{App, AppError, Services, Settings, SfnCall, SfnCallError};
 use crate::Config;
 use crate::server::AppState;
 
@@ -17,6 +17,24 @@ pub fn endpoint_url(addr: SocketAddr) -> String {
         addr.ip().to_string()
     };
     format!("http://{ip}:{}", addr.port())
+}
+
+/// Step Functions' API as the template loader calls it.
+fn step_functions(sfn: &crate::stepfunctions::StepFunctions) -> SfnCall {
+    let service = sfn.service.clone();
+    std::sync::Arc::new(move |operation: String, body: serde_json::Value| {
+        let service = service.clone();
+        Box::pin(async move {
+            let bytes = serde_json::to_vec(&body).unwrap_or_default();
+            service.call_json(&operation, &bytes).await.map_err(|e| {
+                let aws = crate::stepfunctions::to_aws(&e);
+                SfnCallError {
+                    type_name: aws.type_name,
+                    message: aws.message,
+                }
+            })
+        })
+    })
 }
 
 /// Starts the app of `config.template` against the server's services.
@@ -34,7 +52,7 @@ pub async fn start_for(
         dynamodb: state.dynamodb.clone(),
         cognito: state.cognito.clone(),
         events: Some(state.events.service.clone()),
-        step_functions: None,
+        step_functions: Some(step_functions(&state.stepfunctions)),
     };
     let static_dir = super::static_dir(config.static_dir.as_deref());
     let app = super::start(
@@ -45,6 +63,8 @@ pub async fn start_for(
             endpoint_url: endpoint,
             static_dir,
             functions: &config.functions,
+            region: config.region.clone(),
+            account_id: config.account_id.clone(),
         },
         &services,
     )
@@ -60,4 +80,23 @@ pub async fn start_for(
         );
     }
     Ok(app)
+}
+
+/// Takes Step Functions' place as EventBridge's state-machine target once the server stopped.
+/// The two services hold each other (rules start executions, `events:putEvents` tasks publish),
+/// so without this neither is dropped and their stores stay open after `run` returns (a restart
+/// in the same process would find the data directory locked).
+pub struct Stopped;
+
+#[async_trait::async_trait]
+impl crate::events::StateMachines for Stopped {
+    async fn start_execution(
+        &self,
+        state_machine_arn: &str,
+        _input: serde_json::Value,
+    ) -> Result<(), presso_events::DeliveryError> {
+        Err(presso_events::DeliveryError::NotFound(format!(
+            "{state_machine_arn} (presso is stopping)"
+        )))
+    }
 }

@@ -8,8 +8,8 @@
 //! (tables, pools, buses, rules, state machines), [`web`] (the apps and `/config.json`),
 //! [`host`] (the wiring into `presso serve`).
 //!
-//! Region and account are fixed (`us-east-1`, `000000000000`), the same the other local
-//! services name their ARNs with, so a template's ARNs point at what presso created.
+//! Region and account are `presso serve`'s (`--region`, `--account-id`), the ones Step Functions
+//! names its ARNs with, so a template's ARNs point at what presso created.
 
 pub mod apigw;
 pub mod apply;
@@ -35,10 +35,6 @@ use presso_dynamo::Store;
 use presso_template::Stack;
 use tower::ServiceExt as _;
 
-/// The region presso's services live in.
-pub const REGION: &str = "us-east-1";
-/// The account presso's ARNs name.
-pub const ACCOUNT_ID: &str = "000000000000";
 /// The stack name `AWS::StackName` resolves to.
 pub const STACK_NAME: &str = "presso";
 
@@ -76,6 +72,8 @@ pub struct Settings<'a> {
     pub endpoint_url: String,
     pub static_dir: Option<PathBuf>,
     pub functions: &'a FunctionRegistry,
+    pub region: String,
+    pub account_id: String,
 }
 
 /// The running app.
@@ -143,8 +141,8 @@ pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, A
         None => None,
         Some(path) => {
             let options = presso_template::Options {
-                region: REGION.into(),
-                account_id: ACCOUNT_ID.into(),
+                region: settings.region.clone(),
+                account_id: settings.account_id.clone(),
                 stack_name: STACK_NAME.into(),
                 parameter_overrides: presso_template::parse_overrides(
                     settings.parameter_overrides,
@@ -228,7 +226,7 @@ pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, A
             .find(|c| pool.is_some_and(|p| p.id == c.user_pool_id))
     });
     let config_json = web::config_json(
-        REGION,
+        &settings.region,
         pool.map(|p| p.id.as_str()),
         client.map(|c| c.id.as_str()),
         &settings.public_url,

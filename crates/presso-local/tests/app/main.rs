@@ -86,6 +86,9 @@ async fn a_signed_in_order_runs_the_chain_to_an_item_in_the_table() {
         payload,
         json!({"type": "Test.Stored", "detail": {"orderId": "o-1"}})
     );
+    // HTTP function → PutEvents → rule → state machine → dynamodb:putItem task.
+    let item = wait_for_item(&presso.url, TABLE, "workflow#o-1").await;
+    assert_eq!(item["user"]["S"], sub);
     presso.stop().await;
 }
 
