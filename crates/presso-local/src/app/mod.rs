@@ -105,13 +105,38 @@ impl App {
     }
 }
 
+/// Registers an event function crate: `deps_from_env(&env)` once, then `handle(&deps,
+/// LambdaEvent<Envelope>)` per event, as its `main` does on Lambda.
+macro_rules! event_function {
+    ($registry:expr, $name:literal, $krate:ident) => {
+        $registry.event($name, |env| async move {
+            let deps = Arc::new($krate::deps_from_env(&env_map(env)).await);
+            Ok(event_handler(move |event: serde_json::Value| {
+                let deps = deps.clone();
+                async move {
+                    let envelope: presso_fn_common::event::Envelope = serde_json::from_value(event)
+                        .map_err(|e| format!("not an EventBridge event: {e}"))?;
+                    let event = lambda_runtime::LambdaEvent::new(
+                        envelope,
+                        lambda_runtime::Context::default(),
+                    );
+                    $krate::handle(&deps, event)
+                        .await
+                        .map_err(|e| e.to_string())
+                }
+            }))
+        })
+    };
+}
+
+fn env_map(env: Env) -> std::collections::HashMap<String, String> {
+    env.into_iter().collect()
+}
+
 /// The crates this `presso` hosts: the app's HTTP functions (each `app(&env)` is the router
-/// `lambda_http::run` serves on Lambda).
+/// `lambda_http::run` serves on Lambda) and its event functions.
 pub fn builtin_functions() -> FunctionRegistry {
-    fn env_map(env: Env) -> std::collections::HashMap<String, String> {
-        env.into_iter().collect()
-    }
-    FunctionRegistry::new()
+    let registry = FunctionRegistry::new()
         .http("presso-fn-config", |env| async move {
             Ok(presso_fn_config::app(&env_map(env)).await)
         })
@@ -120,7 +145,24 @@ pub fn builtin_functions() -> FunctionRegistry {
         })
         .http("presso-fn-validator", |env| async move {
             Ok(presso_fn_validator::app(&env_map(env)).await)
-        })
+        });
+    let registry = event_function!(registry, "presso-fn-journey", presso_fn_journey);
+    let registry = event_function!(
+        registry,
+        "presso-fn-order-timeouts",
+        presso_fn_order_timeouts
+    );
+    let registry = event_function!(registry, "presso-fn-publisher", presso_fn_publisher);
+    let registry = event_function!(
+        registry,
+        "presso-fn-waiting-completion",
+        presso_fn_waiting_completion
+    );
+    event_function!(
+        registry,
+        "presso-fn-workflow-started",
+        presso_fn_workflow_started
+    )
 }
 
 /// The static folder to serve: the one given, else `frontend/dist` if it exists.

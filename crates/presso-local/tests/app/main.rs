@@ -379,25 +379,39 @@ async fn an_unsupported_construct_fails_start_up_naming_its_path() {
 #[tokio::test]
 async fn the_app_crates_are_hosted_by_name() {
     let registry = presso_local::app::builtin_functions();
+    let env: presso_local::app::Env = [
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "presso"),
+        ("AWS_SECRET_ACCESS_KEY", "presso"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     for name in [
         "presso-fn-config",
         "presso-fn-order-manager",
         "presso-fn-validator",
     ] {
-        let env = [
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "presso"),
-            ("AWS_SECRET_ACCESS_KEY", "presso"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let hosted = registry.build("Fn", name, env).await.expect(name);
+        let hosted = registry.build("Fn", name, env.clone()).await.expect(name);
         assert!(
             matches!(hosted, presso_local::app::Hosted::Http(_)),
             "{name}"
         );
+    }
+    for name in [
+        "presso-fn-journey",
+        "presso-fn-order-timeouts",
+        "presso-fn-publisher",
+        "presso-fn-waiting-completion",
+        "presso-fn-workflow-started",
+    ] {
+        let hosted = registry.build("Fn", name, env.clone()).await.expect(name);
+        let presso_local::app::Hosted::Event(handler) = hosted else {
+            panic!("{name} is an event function");
+        };
+        let err = handler(json!({"not": "an event"})).await.unwrap_err();
+        assert!(err.contains("not an EventBridge event"), "{name}: {err}");
     }
     let err = registry
         .build("Fn", "presso-fn-nope", Default::default())
