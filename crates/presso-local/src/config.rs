@@ -174,6 +174,12 @@ mod tests {
     }
 
     #[test]
+    fn parameter_overrides_take_several_values() {
+        let c = parse(&["serve", "--parameter-overrides", "A=1 B=2", "C=3"]).unwrap();
+        assert_eq!(c.parameter_overrides, vec!["A=1 B=2", "C=3"]);
+    }
+
+    #[test]
     fn data_dir_and_in_memory_exclude_each_other() {
         assert!(parse(&["serve", "--data-dir", "x", "--in-memory"]).is_err());
     }

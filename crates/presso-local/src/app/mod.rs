@@ -326,6 +326,13 @@ fn routes(
                 .iter()
                 .filter(|r| r.api_logical_id == api.logical_id)
             {
+                if let Some(own) = reserved(&r.path) {
+                    return Err(AppError::Routes(format!(
+                        "{} (function {}) collides with presso's own {own}",
+                        r.route_key(),
+                        f.logical_id
+                    )));
+                }
                 if r.path == "$default" {
                     tracing::warn!(function = %f.logical_id, "the $default route is not served locally; skipped");
                     continue;
@@ -369,6 +376,26 @@ fn routes(
         ));
     }
     Ok(router)
+}
+
+/// The endpoint of presso's own a route path would shadow, if any: the AWS APIs, the broker,
+/// the dev endpoints, the apps and `/config.json` share the port with the HTTP API.
+fn reserved(path: &str) -> Option<&'static str> {
+    let first = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    match first {
+        "" => Some("AWS endpoint at /"),
+        "_presso" => Some("dev endpoints under /_presso/"),
+        "topics" => Some("IoT data endpoint under /topics/"),
+        "mqtt" => Some("MQTT endpoint at /mqtt"),
+        "config.json" => Some("/config.json"),
+        "display" | "barista" | "order" | "assets" => Some("apps"),
+        _ if first.starts_with('{') => Some("endpoints (a route cannot start with a parameter)"),
+        _ => None,
+    }
 }
 
 fn announce(public_url: &str, static_dir: Option<&Path>, pool_id: Option<&str>) {

@@ -420,3 +420,23 @@ async fn the_app_crates_are_hosted_by_name() {
         .unwrap();
     assert!(err.to_string().contains("presso-fn-nope"), "{err}");
 }
+
+#[tokio::test]
+async fn a_route_over_presso_s_own_endpoints_fails_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("template.yaml");
+    std::fs::write(
+        &path,
+        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: crates/test-orders\n      Events:\n        Get: {Type: HttpApi, Properties: {Path: /config.json, Method: get}}\n",
+    )
+    .unwrap();
+    let err = try_start(config(&path, Storage::InMemory))
+        .await
+        .err()
+        .expect("start-up fails");
+    assert!(
+        err.to_string()
+            .contains("GET /config.json (function Fn) collides"),
+        "{err}"
+    );
+}
