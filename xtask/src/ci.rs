@@ -31,6 +31,10 @@ const STAGES: &[Stage] = &[
         name: "frontend",
         run: frontend,
     },
+    Stage {
+        name: "lint-template",
+        run: lint_template,
+    },
 ];
 
 pub fn run(selected: &[String]) -> Result<()> {
@@ -112,4 +116,19 @@ fn frontend() -> Result<()> {
     sh("cd frontend && npm test --silent")?;
     sh("cd frontend && npm run --silent build")?;
     sh("cd frontend && node e2e/smoke.mjs")
+}
+
+/// `template.yaml` and the state machine through AWS's own linters: cfn-lint and
+/// `sam validate --lint` (pinned in `tools/template-lint/requirements.txt`, in their own
+/// virtualenv because aws-sam-cli pins a newer botocore than the awscli the tests use) and
+/// asl-validator (pinned by `tools/template-lint/package-lock.json`). All work offline.
+fn lint_template() -> Result<()> {
+    sh("set -e
+        venv=target/template-lint-venv
+        if [ ! -x $venv/bin/sam ]; then python3 -m venv $venv; fi
+        $venv/bin/pip install --quiet --disable-pip-version-check -r tools/template-lint/requirements.txt
+        $venv/bin/cfn-lint template.yaml
+        SAM_CLI_TELEMETRY=0 $venv/bin/sam validate --lint --region us-east-1
+        cd tools/template-lint && npm ci --no-audit --no-fund --silent
+        npx --no-install asl-validator --json-path ../../statemachine/order-processor.asl.json")
 }
