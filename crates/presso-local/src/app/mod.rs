@@ -41,7 +41,7 @@ pub const STACK_NAME: &str = "presso";
 /// Why the app could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("{0}")]
+    #[error(transparent)]
     Template(#[from] presso_template::TemplateError),
     #[error(transparent)]
     Host(#[from] HostError),
@@ -326,6 +326,15 @@ fn routes(
                 .iter()
                 .filter(|r| r.api_logical_id == api.logical_id)
             {
+                if r.path == "/config.json" {
+                    // On AWS a function serves it from its environment; locally presso knows the
+                    // bound address and the pool, so its own answer is the true one.
+                    tracing::info!(
+                        function = %f.logical_id,
+                        "GET /config.json is answered by presso itself locally; the route is not mounted"
+                    );
+                    continue;
+                }
                 if let Some(own) = reserved(&r.path) {
                     return Err(AppError::Routes(format!(
                         "{} (function {}) collides with presso's own {own}",

@@ -425,18 +425,31 @@ async fn the_app_crates_are_hosted_by_name() {
 async fn a_route_over_presso_s_own_endpoints_fails_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("template.yaml");
-    std::fs::write(
-        &path,
-        "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: crates/test-orders\n      Events:\n        Get: {Type: HttpApi, Properties: {Path: /config.json, Method: get}}\n",
-    )
-    .unwrap();
+    let template = |route: &str| {
+        format!(
+            "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: crates/test-orders\n      Events:\n        Get: {{Type: HttpApi, Properties: {{Path: {route}, Method: get}}}}\n"
+        )
+    };
+    std::fs::write(&path, template("/_presso/outbox")).unwrap();
     let err = try_start(config(&path, Storage::InMemory))
         .await
         .err()
         .expect("start-up fails");
     assert!(
         err.to_string()
-            .contains("GET /config.json (function Fn) collides"),
+            .contains("GET /_presso/outbox (function Fn) collides with presso's own dev endpoints"),
         "{err}"
     );
+
+    // `/config.json` is the one route presso answers itself instead (as design.md says).
+    std::fs::write(&path, template("/config.json")).unwrap();
+    let presso = start(config(&path, Storage::InMemory)).await;
+    let config: Value = reqwest::get(format!("{}/config.json", presso.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["apiBase"], "/api");
+    presso.stop().await;
 }
