@@ -61,6 +61,7 @@ impl ValidationError {
 pub struct Definition {
     pub(crate) machines: Vec<Machine>,
     pub(crate) timeout_seconds: Option<u64>,
+    pub(crate) jsonata_timeout_ms: u64,
     warnings: Vec<Diagnostic>,
 }
 
@@ -365,6 +366,9 @@ const JSONPATH_ONLY: &[&str] = &[
     "ToleratedFailureCountPath",
     "ToleratedFailurePercentagePath",
 ];
+
+/// The default time limit of one JSONata expression ([`Definition::set_jsonata_timeout_ms`]).
+pub const JSONATA_TIMEOUT_MS: u64 = 1_000;
 
 /// AWS's limit on a variable name's length.
 const MAX_VARIABLE_NAME: usize = 80;
@@ -1606,8 +1610,19 @@ impl Definition {
         Ok(Definition {
             machines: c.machines,
             timeout_seconds,
+            jsonata_timeout_ms: JSONATA_TIMEOUT_MS,
             warnings: c.diags,
         })
+    }
+
+    /// How long one JSONata expression may run before it fails with
+    /// `States.QueryEvaluationError` (default [`JSONATA_TIMEOUT_MS`]). This guard is the
+    /// one time measurement in the engine (made inside the evaluator): tail recursion has
+    /// no depth to bound, so without it `($f := function($n){ $f($n + 1) }; $f(0))` would
+    /// never return. No result depends on it otherwise.
+    pub fn set_jsonata_timeout_ms(&mut self, ms: u64) -> &mut Self {
+        self.jsonata_timeout_ms = ms;
+        self
     }
 
     /// Warnings found while loading (e.g. `NO_DOLLAR`); the definition is usable.

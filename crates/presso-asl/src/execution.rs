@@ -472,6 +472,7 @@ struct Cx<'a> {
     tokens: &'a mut HashMap<String, u64>,
     transitions: &'a mut u64,
     max_history_events: u64,
+    jsonata_timeout_ms: u64,
     events: Vec<HistoryEvent>,
     payloads: Vec<Data>,
     actions: Vec<Action>,
@@ -591,6 +592,7 @@ fn jenv(
             ctx,
             now_ms: cx.now,
             seed: cx.rng.next_u64(),
+            timeout_ms: cx.jsonata_timeout_ms,
         },
         &sources,
     )
@@ -737,7 +739,7 @@ fn apply_result_path(spec: &ResultPath, raw: Data, result: Data) -> Result<Data,
 }
 
 /// Rough serialized size with early exit: enough to enforce the 256 KiB limit cheaply.
-fn exceeds(v: &Value, limit: usize) -> bool {
+pub(crate) fn exceeds(v: &Value, limit: usize) -> bool {
     fn walk(v: &Value, budget: &mut isize) -> bool {
         *budget -= match v {
             Value::Null | Value::Bool(_) => 5,
@@ -1250,6 +1252,7 @@ impl Branch {
                             ctx: &ctx,
                             now_ms: cx.now,
                             seed,
+                            timeout_ms: cx.jsonata_timeout_ms,
                         },
                         &templates,
                     ) {
@@ -1334,6 +1337,7 @@ impl Branch {
                             ctx: &ctx,
                             now_ms: cx.now,
                             seed,
+                            timeout_ms: cx.jsonata_timeout_ms,
                         },
                         &sources,
                     ) {
@@ -1511,6 +1515,7 @@ impl Branch {
                     ctx: &ctx,
                     now_ms: cx.now,
                     seed,
+                    timeout_ms: cx.jsonata_timeout_ms,
                 },
                 &sources,
             ) {
@@ -1674,6 +1679,7 @@ impl Branch {
                     ctx: &ctx,
                     now_ms: cx.now,
                     seed,
+                    timeout_ms: cx.jsonata_timeout_ms,
                 },
                 &sources,
             ) {
@@ -2736,6 +2742,7 @@ impl Execution {
             tokens,
             transitions,
             max_history_events: *max_history_events,
+            jsonata_timeout_ms: self.def.jsonata_timeout_ms,
             events: Vec::with_capacity(events_hint),
             payloads: Vec::new(),
             actions: Vec::new(),

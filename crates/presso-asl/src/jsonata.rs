@@ -16,8 +16,8 @@ use presso_jsonata::{Bindings, Expression, Limits};
 use serde_json::{Map, Value};
 
 /// Guards for state expressions: recursion and sequence sizes are bounded, so a hostile
-/// definition ends in an error rather than a hang. (No time limit: that would read a clock
-/// and make results depend on the machine.)
+/// definition ends in an error rather than exhausting memory; the host's time limit
+/// (`StartContext::jsonata_timeout_ms`) stops what has no depth, such as tail recursion.
 const LIMITS: Limits = Limits {
     max_depth: Some(400),
     timeout_ms: None,
@@ -45,14 +45,26 @@ impl JExpr {
         )
     }
 
-    /// Evaluates; `Ok(None)` when the result is undefined.
+    /// Evaluates; `Ok(None)` when the result is undefined. A result over AWS's payload
+    /// limit is an error too: state data can never grow past it, not even by a loop
+    /// that doubles its input each time round.
     pub(crate) fn eval(&self, env: &Env, field: &str) -> Result<Option<Value>, String> {
-        self.expr.evaluate_in(None, &env.scope).map_err(|e| {
+        let v = self.expr.evaluate_in(None, &env.scope).map_err(|e| {
             format!(
                 "The JSONata expression '{}' specified for the field '{field}' threw an error during evaluation: {e}",
                 self.source
             )
-        })
+        })?;
+        if v.as_ref()
+            .is_some_and(|v| crate::execution::exceeds(v, crate::execution::MAX_PAYLOAD_BYTES))
+        {
+            return Err(format!(
+                "The JSONata expression '{}' specified for the field '{field}' returned a result larger than the maximum of {} bytes.",
+                self.source,
+                crate::execution::MAX_PAYLOAD_BYTES
+            ));
+        }
+        Ok(v)
     }
 
     /// Evaluates and insists on a value.
@@ -160,6 +172,7 @@ pub(crate) struct States<'a> {
     pub(crate) ctx: &'a ContextView<'a>,
     pub(crate) now_ms: i64,
     pub(crate) seed: u64,
+    pub(crate) timeout_ms: u64,
 }
 
 /// Prepared bindings for the expressions of one phase of a state.
@@ -174,7 +187,10 @@ impl Env {
         let mut b = Bindings::step_functions();
         b.set_now_millis(states.now_ms)
             .set_random_seed(states.seed)
-            .set_limits(LIMITS);
+            .set_limits(Limits {
+                timeout_ms: Some(states.timeout_ms),
+                ..LIMITS
+            });
         if sources.iter().any(|s| s.contains("$states")) {
             let mut st = Map::new();
             st.insert("input".into(), states.input.clone());
@@ -236,6 +252,7 @@ mod tests {
                 ctx: &ctx,
                 now_ms: 0,
                 seed: 0,
+                timeout_ms: 1_000,
             },
             &[],
         )
@@ -258,6 +275,7 @@ mod tests {
             ctx: &ctx,
             now_ms: 0,
             seed: 0,
+            timeout_ms: 1_000,
         };
         let env = Env::new(&states, &["$nope"]).unwrap();
         let e = t.eval(&env, "Output").unwrap_err();

@@ -1,11 +1,18 @@
 //! Amazon States Language: parse, validate and interpret state machines, sans-IO.
 //!
 //! This is the engine behind presso's local Step Functions. It runs the same
-//! `statemachine/*.asl.json` files AWS runs, with AWS's semantics for the JSONPath
-//! query language: every state type, the input/output pipeline (`InputPath`,
+//! `statemachine/*.asl.json` files AWS runs, with AWS's semantics for both query
+//! languages. JSONPath: every state type, the input/output pipeline (`InputPath`,
 //! `Parameters`, `ResultSelector`, `ResultPath`, `OutputPath`), the context object,
-//! all 18 intrinsic functions, every Choice operator, Retry/Catch, task tokens,
-//! heartbeats and timeouts, and AWS's execution-history events.
+//! all 18 intrinsic functions, every Choice operator. JSONata (`QueryLanguage:
+//! "JSONata"` on the definition or on one state): `Arguments` and `Output`, `{% %}`
+//! expressions in every field that takes one (Choice `Condition`, Map `Items` and
+//! `ItemSelector`, `Seconds`/`Timestamp`, `TimeoutSeconds`/`HeartbeatSeconds`, Fail
+//! `Error`/`Cause`, Catch `Output`), `$states.input`/`result`/`errorOutput`/`context`,
+//! and Step Functions' added functions (through `presso-jsonata`). Workflow variables
+//! (`Assign`) in both languages, with AWS's scoping and size limits. And in both:
+//! Retry/Catch, task tokens, heartbeats and timeouts, and AWS's execution-history
+//! events.
 //!
 //! **It never performs effects**: no IO, no clock, no randomness of its own, no service
 //! calls. The host feeds it commands (with the current time) and runs the actions it
@@ -38,7 +45,10 @@
 //!
 //! - [`Definition::parse`] validates and compiles a definition once (share it in an
 //!   `Arc`); problems come back as [`Diagnostic`]s naming the JSON path of each, in the
-//!   shape of `ValidateStateMachineDefinition`. JSONata definitions are refused for now.
+//!   shape of `ValidateStateMachineDefinition`. JSONata expressions are compiled here
+//!   too; a JSONata state with a JSONPath-only field (`InputPath`, `Parameters`,
+//!   `ResultSelector`, `ResultPath`, `OutputPath`, any `*Path`) is refused, and so is a
+//!   JSONPath state under a JSONata definition.
 //! - [`Execution::start`] / [`Execution::handle`] drive one execution and return
 //!   [`Action`]s, to be carried out in order: [`Action::History`] (a [`History`] batch;
 //!   [`History::to_aws_json`] gives each event in `GetExecutionHistory`'s shape, and the
@@ -53,17 +63,28 @@
 //! - Limits as in AWS: payloads over [`MAX_PAYLOAD_BYTES`] fail with
 //!   `States.DataLimitExceeded`; a history reaching [`MAX_HISTORY_EVENTS`] fails the
 //!   execution (which also stops a workflow that loops without ever waiting).
-//! - [`ExecutionState`] (what `Execution` serializes to) is plain serde data: persist it,
-//!   and after a restart re-attach it with [`Execution::restore`]. Randomness (task
-//!   tokens, `States.UUID`, retry jitter) comes from [`StartContext::seed`], so a run is
-//!   reproducible; seed it from a CSPRNG where tokens must be unguessable.
+//! - [`ExecutionState`] (what `Execution` serializes to) is plain serde data, variables
+//!   included: persist it, and after a restart re-attach it with [`Execution::restore`].
+//!   Randomness (task tokens, `States.UUID`, JSONata's `$random`/`$uuid`, retry jitter)
+//!   comes from [`StartContext::seed`], so a run is reproducible; seed it from a CSPRNG
+//!   where tokens must be unguessable. JSONata's `$now()`/`$millis()` report the time of
+//!   the command being handled, never the system clock.
+//! - Variables: `Assign` sets them after a state's work, from its result (JSONPath `$`;
+//!   JSONata `$states.result`) or, for Choice and Wait, its input; all values of one
+//!   `Assign` are computed from the variables as they were before it. A Map iteration or
+//!   Parallel branch sees the variables of the scope that started it and may assign its
+//!   own, which never leak out. One value and one `Assign` are limited to
+//!   [`MAX_VARIABLE_BYTES`], a scope to [`MAX_VARIABLES_TOTAL_BYTES`]; going over fails
+//!   the state (`States.Runtime`, or `States.QueryEvaluationError` in a JSONata state).
+//!   JSONata failures are `States.QueryEvaluationError` (catchable), recorded
+//!   with an `EvaluationFailed` event.
 //!
 //! # Modules
 //!
 //! - `definition`: parsing, validation, the compiled program.
 //! - `execution`: the interpreter (branches, Map/Parallel, retries, tasks, timers).
-//! - `expr`: the expression seam (payload templates, context object) — where a JSONata
-//!   mode and `Assign` variables plug in later.
+//! - `expr`: the JSONPath expression seam (payload templates, context object, variable
+//!   lookups); `jsonata`: `{% %}` templates and the `$states` they see.
 //! - `jsonpath`, `intrinsic`, `choice`: the JSONPath dialect, intrinsic functions and
 //!   Choice rules.
 //! - `history`: event types and their AWS wire shape.
@@ -81,10 +102,11 @@ mod name;
 mod rng;
 mod timestamp;
 
-pub use definition::{Definition, Diagnostic, Severity, ValidationError};
+pub use definition::{Definition, Diagnostic, JSONATA_TIMEOUT_MS, Severity, ValidationError};
 pub use execution::{
     Action, Command, Execution, ExecutionError, ExecutionState, MAX_HISTORY_EVENTS,
-    MAX_PAYLOAD_BYTES, Outcome, StartContext, Status, TaskRequest,
+    MAX_PAYLOAD_BYTES, MAX_VARIABLE_BYTES, MAX_VARIABLES_TOTAL_BYTES, Outcome, StartContext,
+    Status, TaskRequest,
 };
 pub use history::{
     EvaluationFailure, EventDetails, History, HistoryEvent, LambdaFunctionScheduled, PayloadId,

@@ -302,7 +302,12 @@ fn state(names: Vec<String>, nested: Option<Value>) -> impl Strategy<Value = Val
 fn machine(nested: Option<Value>) -> impl Strategy<Value = Value> {
     // A chain S0 -> S1 -> S2 -> S3 (Choice rules and catchers may jump anywhere, loops included).
     let names: Vec<String> = (0..4).map(|i| format!("S{i}")).collect();
-    prop::collection::vec(state(names, nested), 4).prop_map(|states| {
+    prop::collection::vec(state(names, nested), 4).prop_map(chain)
+}
+
+/// Links four generated states into a chain `S0 -> S1 -> S2 -> S3` that can end.
+fn chain(states: Vec<Value>) -> Value {
+    {
         let m: Map<String, Value> = states
             .into_iter()
             .enumerate()
@@ -336,11 +341,142 @@ fn machine(nested: Option<Value>) -> impl Strategy<Value = Value> {
             })
             .collect();
         json!({"StartAt": "S0", "States": m})
-    })
+    }
 }
 
 fn definition() -> impl Strategy<Value = Value> {
     machine(None).prop_flat_map(|inner| machine(Some(inner)))
+}
+
+/// JSONata expressions: ordinary ones over `$states` and variables, and hostile ones
+/// (unbounded recursion, huge ranges, wrong types, syntax errors, undefined results).
+const EXPRS: &[&str] = &[
+    "$states.input",
+    "$states.input.a",
+    "$states.input.n + 1",
+    "$states.input.missing",
+    "$states.result",
+    "$states.errorOutput.Error",
+    "$states.context.State.Name",
+    "$states.context.Map.Item.Value",
+    "$v",
+    "$v.deep[0]",
+    "$nope",
+    "[1, 2, 3]",
+    "$count($states.input.a)",
+    "$string($states.input)",
+    "$now()",
+    "$millis()",
+    "$random()",
+    "$uuid()",
+    "$partition([1,2,3], 2)",
+    "$range(0, 10, 0)",
+    "$hash('x', 'SHA-256')",
+    "$parse('{\"a\":1}')",
+    "$states.input.n > 2",
+    "true",
+    "null",
+    "'2024-01-01T00:00:00Z'",
+    "5",
+    "-3",
+    "1.5",
+    "$count([1..5000000])",
+    "$eval('1')",
+    "{'a': $states.input}",
+    "$states.input.a[$ > 1]",
+    "$error('nope')",
+];
+
+/// Runs until the evaluation time guard stops it (tail recursion has no depth).
+const RUNAWAY: &str = "{% ($f := function($n){ $f($n + 1) }; $f(0)) %}";
+
+/// Syntax errors, refused at load.
+const BAD_EXPRS: &[&str] = &["{% 1 + %}", "{% )( %}", "{% %}"];
+
+fn jexpr() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        60 => prop::sample::select(EXPRS).prop_map(|e| json!(format!("{{% {e} %}}"))),
+        6 => leaf(),
+        1 => prop::sample::select(BAD_EXPRS).prop_map(|e| json!(e)),
+        1 => Just(json!(RUNAWAY)),
+    ]
+}
+
+fn jtemplate() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        2 => jexpr(),
+        1 => prop::collection::vec(("[a-c]{1,2}", jexpr()), 0..3)
+            .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        1 => prop::collection::vec(jexpr(), 0..3).prop_map(Value::Array),
+    ]
+}
+
+fn jassign() -> impl Strategy<Value = Value> {
+    // Mostly valid names; `states` (reserved) and `9x` (malformed) are refused at load.
+    let name = prop_oneof![
+        30 => prop::sample::select(vec!["v", "w"]),
+        1 => prop::sample::select(vec!["states", "9x"])
+    ];
+    prop::collection::vec((name, jtemplate()), 0..3)
+        .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()))
+}
+
+/// A JSONata state of any type; `nested` is the branch a Map or Parallel runs.
+fn jstate(names: Vec<String>, nested: Option<Value>) -> impl Strategy<Value = Value> {
+    let branch = nested.unwrap_or_else(
+        || json!({"StartAt": "L", "States": {"L": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}}),
+    );
+    let next = prop::sample::select(names);
+    (
+        0u8..8,
+        jtemplate(),
+        jtemplate(),
+        jassign(),
+        jexpr(),
+        next,
+        any::<bool>(),
+    )
+        .prop_map(move |(ty, a, b, assign, e, next, catch)| {
+            let mut s = match ty {
+                0 => json!({"Type": "Pass", "Output": a, "Next": "x"}),
+                1 => json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                            "Arguments": a, "Output": b, "TimeoutSeconds": e, "Next": "x"}),
+                2 => json!({"Type": "Choice", "Choices": [{"Condition": e, "Next": next.clone(), "Output": a}], "Output": b}),
+                3 => json!({"Type": "Wait", "Seconds": e, "Output": a, "Next": "x"}),
+                4 => json!({"Type": "Wait", "Timestamp": e, "Next": "x"}),
+                5 => json!({"Type": "Map", "Items": e, "ItemSelector": a, "Output": b,
+                            "MaxConcurrency": 1, "ItemProcessor": branch.clone(), "Next": "x"}),
+                6 => json!({"Type": "Parallel", "Arguments": a, "Output": b,
+                            "Branches": [branch.clone()], "Next": "x"}),
+                _ => json!({"Type": "Fail", "Error": e.clone(), "Cause": e}),
+            };
+            if ty != 7 && ty != 4 {
+                s["Assign"] = assign.clone();
+            }
+            if catch && matches!(ty, 1 | 5 | 6) {
+                s["Catch"] = json!([{"ErrorEquals": ["States.ALL"], "Next": next,
+                                     "Output": b, "Assign": assign}]);
+            }
+            s
+        })
+}
+
+fn jmachine(nested: Option<Value>) -> impl Strategy<Value = Value> {
+    let names: Vec<String> = (0..4).map(|i| format!("S{i}")).collect();
+    prop::collection::vec(jstate(names, nested), 4).prop_map(chain)
+}
+
+fn jsonata_definition() -> impl Strategy<Value = Value> {
+    jmachine(None)
+        .prop_flat_map(jmachine_with)
+        .prop_map(|mut d| {
+            d["QueryLanguage"] = json!("JSONata");
+            d
+        })
+}
+
+fn jmachine_with(inner: Value) -> impl Strategy<Value = Value> {
+    jmachine(Some(inner))
 }
 
 /// Runs an execution to the end (or a step budget), answering tasks from `script`.
@@ -433,5 +569,19 @@ proptest! {
     fn arbitrary_text_never_panics_the_loader(s in "\\PC{0,64}") {
         let _ = Definition::parse(&s);
         let _ = Definition::from_value(&json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": s.clone()}, "InputPath": s, "End": true}}}));
+    }
+}
+
+proptest! {
+    // JSONata definitions evaluate many expressions each; fewer cases keep the file fast.
+    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn generated_jsonata_definitions_never_panic(def in jsonata_definition(), input in arb_json(), script in prop::collection::vec(any::<u8>(), 1..16)) {
+        if let Ok(mut d) = Definition::from_value(&def) {
+            // Runaway (tail-recursive) expressions stop at the time guard: keep it short here.
+            d.set_jsonata_timeout_ms(20);
+            drive(d, input, &script);
+        }
     }
 }
