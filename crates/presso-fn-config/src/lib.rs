@@ -65,7 +65,8 @@ impl<S, E> Deps<S, E> {
 /// `/config.json` from the environment: `AWS_REGION`, `USER_POOL_ID`, `USER_POOL_CLIENT_ID`,
 /// `COGNITO_ENDPOINT` (default: the region's Cognito endpoint), `MQTT_URL` (default: IoT
 /// Core's WebSocket URL on `IOT_DATA_ENDPOINT` with the custom authorizer `IOT_AUTHORIZER`),
-/// `DEFAULT_EVENT_ID` (default `default`), `ORDER_APP_URL`.
+/// `DEFAULT_EVENT_ID` (default `default`), `ORDER_APP_URL` (default `/order/`: on AWS the apps
+/// share the distribution's origin and resolve it against their own).
 pub fn runtime_settings(env: &Env) -> RuntimeSettings {
     let region = env::get_or(env, "AWS_REGION", "us-east-1");
     let mqtt_url = match env::get(env, "MQTT_URL") {
@@ -88,7 +89,7 @@ pub fn runtime_settings(env: &Env) -> RuntimeSettings {
         default_event_id: env::get(env, "DEFAULT_EVENT_ID")
             .and_then(|e| EventId::parse(e).ok())
             .unwrap_or_else(EventId::default_event),
-        order_app_url: env::get_or(env, "ORDER_APP_URL", ""),
+        order_app_url: env::get_or(env, "ORDER_APP_URL", "/order/"),
         region,
     }
 }
