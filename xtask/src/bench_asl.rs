@@ -1,13 +1,16 @@
 //! `cargo xtask bench asl`: the ASL engine against `aws-local-stepfunctions`.
 //!
 //! Four workloads (a 1,000-state Pass chain, a Choice-heavy loop, a Map over 10,000
-//! items, an intrinsic-heavy Parameters chain) run in one go on the engine and on the
-//! npm peer, warm in one long-lived Node process driven through its library API, with
+//! items, an intrinsic-heavy Parameters chain), each also translated to the JSONata
+//! query language (same states, same transitions, same output), run in one go on the
+//! engine and on the npm peer, warm in one long-lived Node process driven through its library API, with
 //! the same definitions and inputs, in alternating short rounds so both sides see the
 //! same load. The engine records its history as it does in service (the host keeps
 //! every event). Reported: state transitions per second,
 //! per-execution p50/p99, the speed-up, and the engine's memory per waiting execution
-//! (a counting global allocator). The measuring half runs as a release build of this
+//! (a counting global allocator). The peer does not implement JSONata: where it refuses
+//! a JSONata definition or answers something else, that row reports the engine alone
+//! and says why. The measuring half runs as a release build of this
 //! binary (`bench asl --inner`), so the engine is optimised whatever built xtask.
 
 use anyhow::{Context, Result, bail};
@@ -59,6 +62,7 @@ struct Workload {
     name: &'static str,
     definition: Value,
     input: Value,
+    jsonata: bool,
 }
 
 fn pass_chain() -> Workload {
@@ -75,6 +79,7 @@ fn pass_chain() -> Workload {
         name: "pass chain (1,000 states)",
         definition: json!({"StartAt": "S0", "States": states}),
         input: json!({"orderId": "o-1", "drink": "latte", "n": 1}),
+        jsonata: false,
     }
 }
 
@@ -96,6 +101,7 @@ fn choice_loop() -> Workload {
             }
         }),
         input: json!({}),
+        jsonata: false,
     }
 }
 
@@ -111,6 +117,7 @@ fn map_10k() -> Workload {
                 "End": true}}
         }),
         input: json!({"items": items}),
+        jsonata: false,
     }
 }
 
@@ -150,7 +157,91 @@ fn intrinsic_chain() -> Workload {
             "meta": {"shop": "presso", "lane": 2}, "metaText": "{\"a\":[1,2,3]}",
             "sizes": ["small", "large", "medium"], "dupes": [1, 2, 2, 3, 3, 3]
         }),
+        jsonata: false,
     }
+}
+
+/// The pass chain under JSONata: bare Pass states pass their input on in either language.
+fn pass_chain_jsonata() -> Workload {
+    let mut w = pass_chain();
+    w.name = "pass chain (1,000 states) [JSONata]";
+    w.definition["QueryLanguage"] = json!("JSONata");
+    w.jsonata = true;
+    w
+}
+
+fn choice_loop_jsonata() -> Workload {
+    Workload {
+        name: "choice loop (500 rounds) [JSONata]",
+        definition: json!({
+            "QueryLanguage": "JSONata",
+            "StartAt": "Init",
+            "States": {
+                "Init": {"Type": "Pass", "Output": {"i": 0, "limit": 500, "kind": "latte"}, "Next": "Check"},
+                "Check": {"Type": "Choice", "Choices": [
+                    {"Condition": "{% $states.input.kind = 'espresso' and $states.input.i > 10 %}", "Next": "Done"},
+                    {"Condition": "{% $states.input.i >= $states.input.limit or $exists($states.input.stop) %}", "Next": "Done"},
+                    {"Condition": "{% $not($contains($states.input.kind, /^lat/)) %}", "Next": "Done"},
+                    {"Condition": "{% $states.input.i < 1000000 %}", "Next": "Inc"}
+                ], "Default": "Done"},
+                "Inc": {"Type": "Pass", "Output": {"i": "{% $states.input.i + 1 %}", "limit": "{% $states.input.limit %}", "kind": "{% $states.input.kind %}"}, "Next": "Check"},
+                "Done": {"Type": "Succeed"}
+            }
+        }),
+        input: json!({}),
+        jsonata: true,
+    }
+}
+
+fn map_10k_jsonata() -> Workload {
+    let mut w = map_10k();
+    w.name = "map over 10,000 items [JSONata]";
+    w.definition = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "Each",
+        "States": {"Each": {"Type": "Map", "Items": "{% $states.input.items %}",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Handle",
+                "States": {"Handle": {"Type": "Pass", "End": true}}},
+            "End": true}}
+    });
+    w.jsonata = true;
+    w
+}
+
+/// The intrinsic chain's 15 calls as JSONata functions, merged in as `last` (what its
+/// `ResultPath: "$.last"` does).
+fn function_chain_jsonata() -> Workload {
+    let mut w = intrinsic_chain();
+    let last = "{'greeting': 'Order ' & $states.input.orderId & ' for ' & $states.input.customer, \
+        'total': $states.input.price + $states.input.tip, \
+        'parts': $split($states.input.tags, ','), \
+        'count': $count($split($states.input.tags, ',')), \
+        'hash': $hash($states.input.orderId, 'SHA-256'), \
+        'encoded': $base64encode($states.input.customer), \
+        'decoded': $base64decode('bGF0dGU='), \
+        'json': $string($states.input.meta), \
+        'parsed': $parse($states.input.metaText), \
+        'has': 'large' in $states.input.sizes, \
+        'chunks': $partition($states.input.sizes, 2), \
+        'uniq': $distinct($states.input.dupes), \
+        'range': $range(1, 10, 3), \
+        'item': $states.input.sizes[1], \
+        'arr': [$states.input.orderId, $states.input.price]}";
+    let output = format!("{{% $merge([$states.input, {{'last': {last}}}]) %}}");
+    let mut states = serde_json::Map::new();
+    for i in 0..20 {
+        let mut s = json!({"Type": "Pass", "Output": output});
+        if i == 19 {
+            s["End"] = json!(true);
+        } else {
+            s["Next"] = json!(format!("I{}", i + 1));
+        }
+        states.insert(format!("I{i}"), s);
+    }
+    w.name = "intrinsic-heavy Parameters (20 x 15) [JSONata]";
+    w.definition = json!({"QueryLanguage": "JSONata", "StartAt": "I0", "States": states});
+    w.jsonata = true;
+    w
 }
 
 struct Stats {
@@ -344,10 +435,19 @@ fn waiting_memory() -> Result<(usize, usize)> {
 }
 
 fn measure(only: Option<&str>) -> Result<()> {
-    let workloads: Vec<Workload> = [pass_chain(), choice_loop(), map_10k(), intrinsic_chain()]
-        .into_iter()
-        .filter(|w| only.is_none_or(|o| w.name.contains(o)))
-        .collect();
+    let workloads: Vec<Workload> = [
+        pass_chain(),
+        choice_loop(),
+        map_10k(),
+        intrinsic_chain(),
+        pass_chain_jsonata(),
+        choice_loop_jsonata(),
+        map_10k_jsonata(),
+        function_chain_jsonata(),
+    ]
+    .into_iter()
+    .filter(|w| only.is_none_or(|o| w.name.contains(o)))
+    .collect();
     let mut peer = Peer::start()?;
     println!(
         "ASL engine vs aws-local-stepfunctions 3.0.0 (Node {}), {SECONDS_PER_SIDE} s per side per workload, one core",
@@ -369,6 +469,39 @@ fn measure(only: Option<&str>) -> Result<()> {
                 fmt_d(e.p99)
             );
             continue;
+        }
+        // The peer has no JSONata: probe once, and where it refuses the definition or
+        // answers something else, measure the engine alone.
+        if w.jsonata {
+            let why = match peer.run_for(w, 0.0) {
+                Err(e) => Some(format!(
+                    "peer refuses it: {}",
+                    e.to_string().lines().next().unwrap_or_default()
+                )),
+                Ok((_, out)) if out != engine.output => {
+                    Some("peer runs it without JSONata (different output)".to_owned())
+                }
+                Ok(_) => None,
+            };
+            if let Some(why) = why {
+                let e = Stats::from(engine.run_for(SECONDS_PER_SIDE), engine.transitions);
+                println!(
+                    "{:<50} {:>14.0} {:>10} {:>10} | {:>12} {:>10} {:>10} |",
+                    w.name,
+                    e.ops(),
+                    fmt_d(e.p50),
+                    fmt_d(e.p99),
+                    "-",
+                    "-",
+                    "-"
+                );
+                let why: String = why.chars().take(120).collect();
+                println!(
+                    "{:<50} {:>14} executions x {} transitions (engine); {why}",
+                    "", e.runs, e.transitions_per_run
+                );
+                continue;
+            }
         }
         // Alternate short rounds so both sides see the same load on a shared machine.
         let (mut e_lat, mut p_lat, mut p_out) = (Vec::new(), Vec::new(), Value::Null);
