@@ -53,6 +53,12 @@ fn range_counts_inclusively_in_both_directions() {
 }
 
 #[test]
+fn a_range_of_one_item_is_that_item_as_aws_returns_it() {
+    assert_eq!(eval("$range(1, 9, 9)"), json!(1));
+    assert_eq!(eval("$count($range(1, 9, 9))"), json!(1));
+}
+
+#[test]
 fn range_refuses_a_zero_step_and_oversized_ranges() {
     assert_eq!(error_code("$range(0, 10, 0)"), "D3202");
     assert_eq!(error_code("$range(0, 1000)"), "D3202");
