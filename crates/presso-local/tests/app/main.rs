@@ -317,6 +317,9 @@ async fn a_restart_keeps_every_item_and_changes_nothing() {
         json!({"EventBusName": "TestBus"}),
     )
     .await;
+    let (_, machines_before) =
+        aws(&presso.url, "AWSStepFunctions.ListStateMachines", json!({})).await;
+    let (_, tables_before) = aws(&presso.url, "DynamoDB_20120810.ListTables", json!({})).await;
     presso.stop().await;
 
     let again = start(config(&template(), storage)).await;
@@ -334,6 +337,12 @@ async fn a_restart_keeps_every_item_and_changes_nothing() {
     )
     .await;
     assert_eq!(rules_after, rules_before);
+    let (_, machines_after) =
+        aws(&again.url, "AWSStepFunctions.ListStateMachines", json!({})).await;
+    assert_eq!(machines_after, machines_before);
+    assert_eq!(machines_after["stateMachines"].as_array().unwrap().len(), 1);
+    let (_, tables_after) = aws(&again.url, "DynamoDB_20120810.ListTables", json!({})).await;
+    assert_eq!(tables_after, tables_before);
     // The token from before the restart still passes the authorizer (the issuer names no port).
     let resp = reqwest::Client::new()
         .get(format!("{}/api/whoami/x", again.url))

@@ -270,7 +270,7 @@ pub fn registry() -> FunctionRegistry {
 
 /// Calls one AWS JSON-protocol operation on presso.
 pub async fn aws(url: &str, target: &str, body: Value) -> (u16, Value) {
-    let version = if target.starts_with("DynamoDB") {
+    let version = if target.starts_with("DynamoDB") || target.starts_with("AWSStepFunctions") {
         "1.0"
     } else {
         "1.1"
