@@ -9,7 +9,9 @@
 
 mod bench_asl;
 mod bench_dynamo;
+mod bench_events;
 mod bench_mqtt;
+mod bench_sfn;
 mod ci;
 mod util;
 
@@ -77,7 +79,9 @@ fn bench(args: &[String]) -> Result<()> {
     match args.first().map(String::as_str) {
         Some("asl") => bench_asl::run(&args[1..]),
         Some("dynamo") => bench_dynamo::run(&args[1..]),
+        Some("events") => bench_events::run(&args[1..]),
         Some("mqtt") => bench_mqtt::run(&args[1..]),
+        Some("sfn") => bench_sfn::run(&args[1..]),
         None => {
             bench_asl::run(&[])?;
             bench_dynamo::run(&[])?;

@@ -1082,6 +1082,12 @@ impl EventBridge {
             .collect())
     }
 
+    /// How many events a log group holds.
+    pub fn log_count(&self, group: &str) -> Result<u64, EventsError> {
+        let n = store::log_count(&self.lock(), group.trim_start_matches('/'))?;
+        Ok(u64::try_from(n).unwrap_or_default())
+    }
+
     /// The newest `limit` dead letters, oldest first.
     pub fn dead_letters(&self, limit: usize) -> Result<Vec<Value>, EventsError> {
         Ok(store::dead_letters(

@@ -163,3 +163,8 @@ pub(crate) fn log_events(
     stmt.query_map(params![group, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect()
 }
+
+pub(crate) fn log_count(conn: &Connection, group: &str) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT COUNT(*) FROM log_events WHERE grp = ?1")?
+        .query_row([group], |r| r.get(0))
+}

@@ -5,8 +5,8 @@
 //!   `email` (404 when none was);
 //! - `GET /_presso/dead-letters`: EventBridge deliveries that failed every try;
 //! - `GET /_presso/logs/{name}`: the events a CloudWatch-Logs target
-//!   (`arn:aws:logs:...:log-group:NAME`) received, as `{logGroupName, events: [{timestamp,
-//!   message}]}`.
+//!   (`arn:aws:logs:...:log-group:NAME`) received, as `{logGroupName, count, events:
+//!   [{timestamp, message}]}` (`count` is the total; `events` the newest 1000).
 //!
 //! Failures answer `application/problem+json`.
 
@@ -75,8 +75,14 @@ async fn dead_letters(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn logs(State(state): State<Arc<AppState>>, Path(name): Path<String>) -> Response {
-    match state.events.service.log_events(&name, LIST_LIMIT) {
-        Ok(events) => Json(json!({"logGroupName": name, "events": events})).into_response(),
+    let service = &state.events.service;
+    match service
+        .log_events(&name, LIST_LIMIT)
+        .and_then(|events| Ok((service.log_count(&name)?, events)))
+    {
+        Ok((count, events)) => {
+            Json(json!({"logGroupName": name, "count": count, "events": events})).into_response()
+        }
         Err(e) => internal(e),
     }
 }

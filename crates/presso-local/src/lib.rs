@@ -3,8 +3,11 @@
 //!
 //! Modules: [`config`] (the command line, parsed once into [`Config`]), [`server`] (the one
 //! router, routing AWS JSON calls by `X-Amz-Target`), [`aws_json`] (AWS's JSON-protocol
-//! responses and errors), and one module per service ([`dynamodb`]). Service semantics live
-//! in their own crates (`presso-dynamo`); the modules here only translate the wire format.
+//! responses and errors), and one module per service ([`dynamodb`], [`events`] for
+//! EventBridge, [`cognito`], [`realtime`] for the MQTT broker, [`iot`] for the IoT data plane),
+//! with the dev endpoints under `/_presso/` in [`dev`]. Service semantics live in their own
+//! crates (`presso-dynamo`, `presso-events`, `presso-cognito`, `presso-mqtt`); the modules here
+//! only translate the wire format.
 //!
 //! [`run`] serves on a listener the caller bound until a shutdown future resolves, so tests
 //! start the whole server in process on port 0.

@@ -317,3 +317,79 @@ async fn the_aws_cli_puts_events_and_tests_patterns() {
         false
     );
 }
+
+/// One Step Functions call as raw JSON 1.0; panics unless it succeeds.
+async fn sfn(endpoint: &str, op: &str, body: Value) -> Value {
+    let resp = reqwest::Client::new()
+        .post(format!("{endpoint}/"))
+        .header("x-amz-target", format!("AWSStepFunctions.{op}"))
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("POST");
+    let status = resp.status();
+    let value: Value = resp.json().await.expect("JSON");
+    assert!(status.is_success(), "{op}: {status} {value}");
+    value
+}
+
+#[tokio::test]
+async fn a_state_machine_target_starts_an_execution_with_the_transformed_event() {
+    let presso = spawn_presso().await;
+    let created = sfn(
+        &presso.endpoint,
+        "CreateStateMachine",
+        json!({
+            "name": "OrderProcessor",
+            "roleArn": "arn:aws:iam::123456789012:role/presso",
+            "definition": json!({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": true}}}).to_string(),
+        }),
+    )
+    .await;
+    let machine = created["stateMachineArn"].as_str().unwrap().to_string();
+    let c = client(&presso.endpoint);
+    bus_with_rule(&c, json!({"detail-type": ["Validator.NewOrder"]})).await;
+    c.put_targets()
+        .rule("orders")
+        .event_bus_name(BUS)
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("workflow")
+                .arn(&machine)
+                .input_path("$.detail")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    c.put_events()
+        .entries(order_entry("Validator.NewOrder", "Latte"))
+        .send()
+        .await
+        .unwrap();
+    let execution = eventually("the rule starts an execution", || async {
+        let listed = sfn(
+            &presso.endpoint,
+            "ListExecutions",
+            json!({"stateMachineArn": machine}),
+        )
+        .await;
+        listed["executions"]
+            .as_array()
+            .and_then(|e| e.first().cloned())
+    })
+    .await;
+    let described = sfn(
+        &presso.endpoint,
+        "DescribeExecution",
+        json!({"executionArn": execution["executionArn"]}),
+    )
+    .await;
+    let input: Value = serde_json::from_str(described["input"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        input,
+        json!({"eventId": "default", "drink": "Latte", "orderId": "o-1"})
+    );
+}
