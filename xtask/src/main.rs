@@ -49,29 +49,39 @@ fn print_help() {
     );
 }
 
-/// The README's first command: the whole system on one machine.
+/// The README's first command: the whole system on one machine. Builds the apps when they are
+/// missing, then runs `presso serve` with the project's template, the apps and local values for
+/// the parameters only AWS needs (the SES identity, the first barista's address).
 fn serve(args: &[String]) -> Result<()> {
-    if !std::path::Path::new("crates/presso-local").exists() {
-        println!(
-            "`presso serve` is not built yet: the local cloud (crates/presso-local) does not exist in this checkout."
-        );
-        return Ok(());
+    if !std::path::Path::new("frontend/dist/order/index.html").exists() {
+        util::sh(
+            "cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build",
+        )?;
     }
     let mut cmd = vec![
         "run",
-        "--release",
+        "--quiet",
+        "--profile",
+        "ci",
         "--package",
         "presso-local",
         "--bin",
         "presso",
         "--",
         "serve",
+        "--template",
+        "template.yaml",
+        "--static-dir",
+        "frontend/dist",
     ];
-    if std::path::Path::new("template.yaml").exists() {
-        cmd.extend(["--template", "template.yaml"]);
-    }
-    let extra: Vec<&str> = args.iter().map(String::as_str).collect();
-    cmd.extend(extra);
+    // Later overrides win, so a user's own `--parameter-overrides` still applies.
+    cmd.extend([
+        "--parameter-overrides",
+        "AdminEmail=barista@example.com",
+        "SesIdentityArn=arn:aws:ses:us-east-1:000000000000:identity/example.com",
+        "SesFromAddress=coffee@example.com",
+    ]);
+    cmd.extend(args.iter().map(String::as_str));
     util::run("cargo", &cmd)
 }
 
