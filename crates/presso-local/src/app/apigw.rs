@@ -203,7 +203,10 @@ async fn dispatch(
             m
         })
         .unwrap_or_default();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // The function's router matches the path again, as it does on Lambda: the outer route's
+    // matched parameters must not reach it (axum would hand its extractors both sets).
+    parts.extensions = Default::default();
     // API Gateway buffers the body (and caps it, also when no Content-Length announced it).
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => Body::from(bytes),

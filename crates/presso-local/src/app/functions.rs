@@ -31,6 +31,9 @@ type EventCtor = Arc<dyn Fn(Env) -> BoxFuture<Result<EventHandler, String>> + Se
 enum Implementation {
     Http(HttpCtor),
     Event(EventCtor),
+    /// A crate only AWS needs, whose work presso does itself (say, the IoT custom authorizer,
+    /// replaced by the broker's own token check): the function is not started.
+    Replaced(&'static str),
 }
 
 /// Which crates presso can host, by crate name (the last segment of a function's `CodeUri`).
@@ -74,6 +77,13 @@ impl FunctionRegistry {
         self
     }
 
+    /// Declares a crate whose job presso does natively, with the reason that start-up logs.
+    pub fn replaced(mut self, crate_name: &str, reason: &'static str) -> Self {
+        self.crates
+            .insert(crate_name.to_string(), Implementation::Replaced(reason));
+        self
+    }
+
     pub fn contains(&self, crate_name: &str) -> bool {
         self.crates.contains_key(crate_name)
     }
@@ -97,6 +107,8 @@ where
 pub enum Hosted {
     Http(axum::Router),
     Event(EventHandler),
+    /// Not started: presso does this function's job itself, for the reason given.
+    Replaced(&'static str),
 }
 
 /// Why a function could not be hosted.
@@ -146,6 +158,7 @@ impl FunctionRegistry {
         match implementation {
             Implementation::Http(ctor) => ctor(env).await.map(Hosted::Http).map_err(start_error),
             Implementation::Event(ctor) => ctor(env).await.map(Hosted::Event).map_err(start_error),
+            Implementation::Replaced(reason) => Ok(Hosted::Replaced(reason)),
         }
     }
 }

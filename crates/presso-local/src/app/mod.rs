@@ -137,6 +137,14 @@ fn env_map(env: Env) -> std::collections::HashMap<String, String> {
 /// `lambda_http::run` serves on Lambda) and its event functions.
 pub fn builtin_functions() -> FunctionRegistry {
     let registry = FunctionRegistry::new()
+        .replaced(
+            "presso-fn-mqtt-authorizer",
+            "presso's broker checks the token and the ACL itself",
+        )
+        .replaced(
+            "presso-fn-iot-endpoint",
+            "IoT data Publish is answered on presso's own port",
+        )
         .http("presso-fn-config", |env| async move {
             Ok(presso_fn_config::app(&env_map(env)).await)
         })
@@ -222,6 +230,9 @@ pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, A
             {
                 Hosted::Http(router) => {
                     http.insert(f.logical_id.clone(), router);
+                }
+                Hosted::Replaced(reason) => {
+                    tracing::info!(function = %f.logical_id, crate_name = %f.crate_name, "not started locally: {reason}");
                 }
                 Hosted::Event(handler) => {
                     if !f.http_routes.is_empty() {

@@ -462,3 +462,32 @@ async fn a_route_over_presso_s_own_endpoints_fails_start_up() {
     assert_eq!(config["apiBase"], "/api");
     presso.stop().await;
 }
+
+#[tokio::test]
+async fn the_project_s_template_starts_with_the_built_in_functions_and_answers_its_routes() {
+    let project = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+    let mut config = config(&project, Storage::InMemory);
+    config.functions = presso_local::app::builtin_functions();
+    config.parameter_overrides = vec![
+        "AdminEmail=barista@example.com".to_string(),
+        "SesIdentityArn=arn:aws:ses:us-east-1:000000000000:identity/example.com".to_string(),
+        "SesFromAddress=coffee@example.com".to_string(),
+    ];
+    let presso = start(config).await;
+    // A route with a path parameter reaches its function with exactly that parameter: the
+    // function answers in its own words about the event the path named.
+    let response = reqwest::get(format!("{}/api/events/no-such-event/config", presso.url))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "event_not_found", "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("no-such-event"),
+        "{body}"
+    );
+    let anonymous = reqwest::get(format!("{}/api/myOrders", presso.url))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
