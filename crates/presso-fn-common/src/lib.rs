@@ -8,6 +8,7 @@
 //!   Lambda error an event handler returns;
 //! - [`env`]: reading a function's environment map;
 //! - [`logging`]: JSON logs on Lambda;
+//! - `workflow` (feature `workflow`): the workflow event functions' dependencies and handler;
 //! - `testing` (feature `testing`): handler tests over the committed `events/` fixtures.
 //!
 //! It holds no business rules and no AWS clients (those are `presso-aws`').
@@ -18,3 +19,5 @@ pub mod http;
 pub mod logging;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "workflow")]
+pub mod workflow;
