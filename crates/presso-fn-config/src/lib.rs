@@ -10,11 +10,19 @@
 //!
 //! An HTTP function: [`router`] over a [`Deps`], served by `lambda_http` on Lambda and
 //! mounted by presso with [`app`]. No business rules here.
+//!
+//! First start: before it answers its first request, an instance seeds event `default` with
+//! the reference's menu unless the table has it (`config::seed_default_event`, one conditional
+//! write that never overwrites). So a fresh stack, on AWS or under presso, answers with a menu
+//! instead of `event_not_found`, and neither a restart nor a stack update resets live data. A
+//! failed seed is logged and tried again on the next request; the request itself goes on.
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use presso_aws::bus::EventBridgePublisher;
 use presso_aws::dynamo::DynamoStore;
@@ -27,6 +35,7 @@ use presso_core::usecases::config::{self, ConfigPorts};
 use presso_fn_common::env;
 use presso_fn_common::http::{self as edge, Identity, Reply};
 use std::sync::Arc;
+use tokio::sync::OnceCell;
 
 /// What the handlers use: the config table, the bus, the clock, and the settings the apps read.
 #[derive(Debug, Clone)]
@@ -35,6 +44,8 @@ pub struct Deps<S = DynamoStore, E = EventBridgePublisher> {
     pub events: E,
     pub clock: SharedClock,
     pub settings: RuntimeSettings,
+    /// Set once this instance has made sure event `default` exists.
+    seeded: Arc<OnceCell<()>>,
 }
 
 impl<S, E> Deps<S, E> {
@@ -44,6 +55,7 @@ impl<S, E> Deps<S, E> {
             events,
             clock: SharedClock::system(),
             settings,
+            seeded: Arc::default(),
         }
     }
 
@@ -124,7 +136,36 @@ where
         .route(paths::EVENT, post(create_event::<S, E>))
         .route(paths::RUNTIME_SETTINGS, get(settings::<S, E>))
         .fallback(edge::not_found)
+        .layer(middleware::from_fn_with_state(
+            deps.clone(),
+            seed_first::<S, E>,
+        ))
         .with_state(deps)
+}
+
+/// Seeds event `default` before the instance's first request (see the module's docs).
+async fn seed_first<S, E>(State(deps): St<S, E>, request: Request, next: Next) -> Response
+where
+    S: ConfigRepository + 'static,
+    E: EventPublisher + 'static,
+{
+    let seeded = deps
+        .seeded
+        .get_or_try_init(|| async {
+            match config::seed_default_event(&deps.store, &deps.clock).await {
+                Ok(true) => {
+                    tracing::info!(event_id = "default", "seeded the default event");
+                    Ok(())
+                }
+                Ok(false) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+    if let Err(e) = seeded {
+        tracing::warn!(error = %e, "could not seed the default event; trying again next request");
+    }
+    next.run(request).await
 }
 
 type St<S, E> = State<Arc<Deps<S, E>>>;

@@ -77,3 +77,53 @@ async fn config_json_comes_from_the_environment() {
     );
     assert_eq!(answer.body["defaultEventId"], "default");
 }
+
+fn deps_on(store: InMemoryStore) -> Arc<Deps<InMemoryStore, RecordingEvents>> {
+    let env = env_of([("AWS_REGION", "eu-west-1")]);
+    Arc::new(
+        Deps::new(store, RecordingEvents::new(), runtime_settings(&env))
+            .with_clock(SharedClock(Arc::new(ManualClock::at(NOW)))),
+    )
+}
+
+#[tokio::test]
+async fn a_fresh_table_answers_with_the_seeded_default_event_and_its_menu() {
+    let deps = deps_on(InMemoryStore::new());
+    let answer = call(router(deps.clone()), "config", "get-config").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["eventId"], "default");
+    let drinks: Vec<&str> = answer.body["menu"]["drinks"]
+        .as_array()
+        .expect("a menu")
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(drinks.contains(&"Americano"), "{drinks:?}");
+    assert!(drinks.contains(&"Flat White"), "{drinks:?}");
+}
+
+#[tokio::test]
+async fn the_seed_never_overwrites_an_existing_default_event() {
+    // A config already changed by a barista (version 7, five drinks per barcode) stays as it
+    // is on a new instance's first request.
+    let mut config = StoreConfig::seed_default(Timestamp::from_millis(NOW));
+    config.drinks_per_barcode = 5;
+    config.version = 7;
+    let deps = deps_on(InMemoryStore::with_config(config));
+    let answer = call(router(deps), "config", "get-config").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["drinksPerBarcode"], 5);
+}
+
+#[tokio::test]
+async fn a_failed_seed_is_tried_again_on_the_next_request() {
+    use std::sync::atomic::Ordering;
+    let deps = deps_on(InMemoryStore::new());
+    deps.store.unavailable.store(true, Ordering::SeqCst);
+    let first = call(router(deps.clone()), "config", "get-config").await;
+    assert_eq!(first.status, 503, "{}", first.body);
+    deps.store.unavailable.store(false, Ordering::SeqCst);
+    let second = call(router(deps), "config", "get-config").await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(second.body["eventId"], "default");
+}

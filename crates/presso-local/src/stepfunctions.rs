@@ -32,12 +32,21 @@ pub const TARGET_PREFIX: &str = "AWSStepFunctions";
 /// answers its response.
 pub type Bus = Arc<dyn Fn(Value) -> Result<Value, TaskError> + Send + Sync>;
 
+/// A function `lambda:invoke` tasks run: the event in, the function's result or its error
+/// message out.
+pub type Function = Arc<
+    dyn Fn(Value) -> std::pin::Pin<Box<dyn Future<Output = Result<Value, String>> + Send>>
+        + Send
+        + Sync,
+>;
+
 /// The running service and what the dev endpoints read.
 #[derive(Clone)]
 pub struct StepFunctions {
     pub service: Service,
     pub clock: Clock,
     sink: Arc<LocalEventSink>,
+    functions: Arc<LocalFunctions>,
 }
 
 /// Where the service keeps its data and how it names ARNs.
@@ -74,11 +83,12 @@ impl StepFunctions {
             recorded: Mutex::new(Vec::new()),
             bus: RwLock::new(bus),
         });
+        let functions = Arc::new(LocalFunctions::default());
         let hooks = Hooks {
             clock: Arc::new(clock.clone()),
             dynamodb: Arc::new(StoreDynamoDb(dynamodb)),
             events: sink.clone(),
-            ..Hooks::default()
+            functions: functions.clone(),
         };
         let service = Service::open(
             ServiceConfig {
@@ -92,6 +102,7 @@ impl StepFunctions {
             service,
             clock,
             sink,
+            functions,
         })
     }
 
@@ -116,6 +127,16 @@ impl StepFunctions {
         if let Ok(mut b) = self.sink.bus.write() {
             *b = Some(bus);
         }
+    }
+
+    /// Makes the function `name` (and `arn:aws:lambda:...:function:<name>`) runnable by
+    /// `lambda:invoke` tasks and bare function ARNs.
+    pub fn register_function(&self, name: impl Into<String>, function: Function) {
+        self.functions
+            .by_name
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(name.into(), function);
     }
 
     /// Every `PutEvents` entry workflows sent, oldest first, each with its `EventId`.
@@ -159,6 +180,40 @@ impl presso_sfn::DynamoDb for StoreDynamoDb {
                 ))
             }
         }
+    }
+}
+
+/// The functions presso hosts, by function name, for `lambda:invoke`.
+#[derive(Default)]
+struct LocalFunctions {
+    by_name: RwLock<std::collections::HashMap<String, Function>>,
+}
+
+#[async_trait]
+impl presso_sfn::FunctionInvoker for LocalFunctions {
+    async fn invoke(&self, function: &str, payload: Value) -> Result<Value, TaskError> {
+        // A name, a full ARN (`...:function:NAME[:qualifier]`) or a partial one (`NAME:qualifier`).
+        let name = match function.split_once(":function:") {
+            Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+            None => function.split(':').next().unwrap_or(function),
+        };
+        let found = self
+            .by_name
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned();
+        let Some(run) = found else {
+            return presso_sfn::NoFunctions.invoke(function, payload).await;
+        };
+        // A function that fails: the task's error is the function's error type, its cause the
+        // error document Lambda returns, as Step Functions reports an unhandled function error.
+        run(payload).await.map_err(|message| {
+            TaskError::new(
+                "Error",
+                json!({"errorType": "Error", "errorMessage": message}).to_string(),
+            )
+        })
     }
 }
 

@@ -1,5 +1,6 @@
 //! Wiring the app into `presso serve`: the services from the server's state, the addresses from
-//! the bound listener, and the event functions registered as EventBridge targets.
+//! the bound listener, and the event functions registered as EventBridge targets and
+//! as Step Functions' `lambda:invoke` functions.
 
 use std::net::SocketAddr;
 
@@ -71,6 +72,9 @@ pub async fn start_for(
     .await?;
     for (name, handler) in &app.event_functions {
         let handler = handler.clone();
+        state
+            .stepfunctions
+            .register_function(name.clone(), handler.clone());
         state.events.targets.register_function(
             name.clone(),
             std::sync::Arc::new(move |event| {

@@ -153,6 +153,44 @@ async fn without_a_valid_token_the_api_answers_401_as_api_gateway_does() {
 }
 
 #[tokio::test]
+async fn a_route_with_authorization_scopes_takes_an_access_token_and_refuses_an_id_token() {
+    let presso = start(config(&template(), Storage::InMemory)).await;
+    let (_, client, _) = client_ids(&presso.url).await;
+    let (id_token, access_token) = sign_in_tokens(&presso.url, &client, "sam@example.com").await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/api/whoami/admin", presso.url);
+    // An ID token carries no `scope`: API Gateway answers 403, not 401.
+    let with_id = http.get(&url).bearer_auth(&id_token).send().await.unwrap();
+    assert_eq!(with_id.status(), 403);
+    assert_eq!(
+        with_id.json::<Value>().await.unwrap(),
+        json!({"message": "Forbidden"})
+    );
+    let with_access = http
+        .get(&url)
+        .bearer_auth(&access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_access.status(), 200);
+    let body: Value = with_access.json().await.unwrap();
+    assert_eq!(body["claims"]["token_use"], "access", "{body}");
+    assert_eq!(
+        body["claims"]["scope"], "aws.cognito.signin.user.admin",
+        "{body}"
+    );
+    // The route without scopes next to it still takes the ID token.
+    let unscoped = http
+        .get(format!("{}/api/whoami/other", presso.url))
+        .bearer_auth(&id_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unscoped.status(), 200);
+    presso.stop().await;
+}
+
+#[tokio::test]
 async fn handlers_see_the_api_gateway_v2_context_with_flattened_claims() {
     let presso = start(config(&template(), Storage::InMemory)).await;
     let (_, client, _) = client_ids(&presso.url).await;
@@ -490,4 +528,116 @@ async fn the_project_s_template_starts_with_the_built_in_functions_and_answers_i
         .await
         .unwrap();
     assert_eq!(anonymous.status(), 401);
+    // A fresh start answers for event `default` with the reference's menu.
+    let seeded: Value = reqwest::get(format!("{}/api/events/default/config", presso.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seeded["eventId"], "default", "{seeded}");
+    assert!(
+        seeded["menu"]["drinks"]
+            .as_array()
+            .is_some_and(|d| d.len() >= 4),
+        "{seeded}"
+    );
+}
+
+/// Runs one execution of `definition` to its end; answers DescribeExecution.
+async fn run_to_end(url: &str, name: &str, definition: Value) -> Value {
+    let (s, created) = aws(
+        url,
+        "AWSStepFunctions.CreateStateMachine",
+        json!({
+            "name": name,
+            "definition": definition.to_string(),
+            "roleArn": "arn:aws:iam::000000000000:role/presso",
+        }),
+    )
+    .await;
+    assert_eq!(s, 200, "{created}");
+    let (s, started) = aws(
+        url,
+        "AWSStepFunctions.StartExecution",
+        json!({"stateMachineArn": created["stateMachineArn"], "input": "{}"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{started}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, described) = aws(
+            url,
+            "AWSStepFunctions.DescribeExecution",
+            json!({"executionArn": started["executionArn"]}),
+        )
+        .await;
+        if described["status"] != "RUNNING" {
+            return described;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running: {described}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn lambda_invoke_tasks_run_the_functions_presso_hosts() {
+    let presso = start(config(&template(), Storage::InMemory)).await;
+    let task = |function: &str| {
+        json!({
+            "StartAt": "Store",
+            "States": {"Store": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {
+                    "FunctionName": function,
+                    "Payload": {"orderId": "sm-1", "user": "u-1"}
+                },
+                "End": true
+            }}
+        })
+    };
+    let done = run_to_end(
+        &presso.url,
+        "invoke-by-arn",
+        task("arn:aws:lambda:us-east-1:000000000000:function:presso-StoreFn"),
+    )
+    .await;
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let output: Value = serde_json::from_str(done["output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["StatusCode"], 200, "{output}");
+    assert_eq!(output["Payload"], json!({"stored": "sm-1"}), "{output}");
+    let item = wait_for_item(&presso.url, TABLE, "store#sm-1").await;
+    assert_eq!(item["user"]["S"], "u-1");
+
+    // A bare function ARN as the resource: the payload is the task's input, the output the
+    // function's result.
+    let bare = run_to_end(
+        &presso.url,
+        "invoke-bare",
+        json!({
+            "StartAt": "Store",
+            "States": {"Store": {
+                "Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:presso-StoreFn",
+                "Parameters": {"orderId": "sm-2", "user": "u-2"},
+                "End": true
+            }}
+        }),
+    )
+    .await;
+    assert_eq!(bare["status"], "SUCCEEDED", "{bare}");
+    assert_eq!(bare["output"], json!({"stored": "sm-2"}).to_string());
+
+    // A function presso does not host fails the task as Lambda answers for a missing one.
+    let missing = run_to_end(&presso.url, "invoke-missing", task("presso-NoSuchFn")).await;
+    assert_eq!(missing["status"], "FAILED", "{missing}");
+    assert_eq!(
+        missing["error"], "Lambda.ResourceNotFoundException",
+        "{missing}"
+    );
+    presso.stop().await;
 }

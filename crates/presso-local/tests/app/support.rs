@@ -289,6 +289,11 @@ pub async fn aws(url: &str, target: &str, body: Value) -> (u16, Value) {
 
 /// An ID token for a new user of the pool `/config.json` names, signed in with a password.
 pub async fn sign_in(url: &str, client_id: &str, email: &str) -> String {
+    sign_in_tokens(url, client_id, email).await.0
+}
+
+/// Signs a user in: their (ID token, access token).
+pub async fn sign_in_tokens(url: &str, client_id: &str, email: &str) -> (String, String) {
     let config: Value = reqwest::get(format!("{url}/config.json"))
         .await
         .unwrap()
@@ -319,10 +324,13 @@ pub async fn sign_in(url: &str, client_id: &str, email: &str) -> String {
     )
     .await;
     assert_eq!(s, 200, "{v}");
-    v["AuthenticationResult"]["IdToken"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    let token = |name: &str| {
+        v["AuthenticationResult"][name]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    (token("IdToken"), token("AccessToken"))
 }
 
 /// Polls `GetItem` until the item is there.
