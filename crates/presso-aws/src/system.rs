@@ -25,8 +25,39 @@ impl Clock for SystemClock {
 pub struct SharedClock(pub Arc<dyn Clock>);
 
 impl SharedClock {
+    /// The host's clock: the operating system's on Lambda; under presso, the virtual clock
+    /// presso installed with [`install_host_clock`] (so `--time-scale` and
+    /// `POST /_presso/clock` move QR windows, deadlines and timestamps too). Read on every
+    /// `now()`, so a clock installed later still applies.
     pub fn system() -> Self {
-        Self(Arc::new(SystemClock))
+        Self(Arc::new(HostClock))
+    }
+}
+
+static HOST_CLOCK: std::sync::RwLock<Option<Arc<dyn Clock>>> = std::sync::RwLock::new(None);
+
+/// Makes `clock` the clock of every [`SharedClock::system`] in this process (presso does
+/// this once at start, before it hosts the functions; the last one installed wins).
+pub fn install_host_clock(clock: Arc<dyn Clock>) {
+    *HOST_CLOCK
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(clock);
+}
+
+/// The installed host clock, else the system clock.
+#[derive(Debug, Clone, Copy, Default)]
+struct HostClock;
+
+impl Clock for HostClock {
+    fn now(&self) -> Timestamp {
+        let installed = HOST_CLOCK
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        match installed {
+            Some(clock) => clock.now(),
+            None => SystemClock.now(),
+        }
     }
 }
 

@@ -44,6 +44,25 @@ pub mod detail_type {
     pub const ORDER_CANCELLED: &str = "OrderManager.OrderCancelled";
     pub const CONFIG_CHANGED: &str = "ConfigService.ConfigChanged";
 
+    /// Where a detail-type comes in an order's life: how the journey orders events of the same
+    /// time (EventBridge's `time` has whole seconds, so a fast journey shares one). A drink
+    /// submitted before the workflow's first wait still sorts after `WorkflowStarted` then.
+    pub fn lifecycle_rank(detail_type: &str) -> u8 {
+        match detail_type {
+            NEW_ORDER => 0,
+            WORKFLOW_STARTED => 1,
+            ORDER_SUBMITTED | SHOP_UNAVAILABLE => 2,
+            PROCESSOR_WAITING_COMPLETION => 3,
+            WAITING_COMPLETION => 4,
+            MAKE_ORDER => 5,
+            UNMAKE_ORDER => 6,
+            ORDER_COMPLETED | ORDER_CANCELLED => 7,
+            ORDER_TIME_OUT | ORDER_FAILED => 8,
+            ORDER_FINISHED => 9,
+            _ => 10,
+        }
+    }
+
     /// Every detail-type of the catalogue.
     pub const ALL: [&str; 14] = [
         NEW_ORDER,

@@ -143,6 +143,45 @@ pub async fn not_found() -> Response {
         .into_response()
 }
 
+/// First start: before an instance answers its first request, it makes sure event `default`
+/// exists (`seed`, one conditional write that never overwrites, e.g.
+/// `usecases::config::seed_default_event`). Every HTTP function that reads an event's config
+/// mounts it, so whichever the first request reaches (a display's QR code, the order app's
+/// menu), a fresh stack answers with the reference's menu instead of `event_not_found`; a
+/// restart or a stack update never resets live data. A failed seed is logged and tried again
+/// on the next request; the request itself goes on (and fails on its own terms if it must).
+pub fn seed_first<D, F, Fut>(router: axum::Router, deps: std::sync::Arc<D>, seed: F) -> axum::Router
+where
+    D: Send + Sync + 'static,
+    F: Fn(std::sync::Arc<D>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<bool, UseCaseError>> + Send + 'static,
+{
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    router.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let (deps, seed, done) = (deps.clone(), seed.clone(), done.clone());
+            async move {
+                if !done.load(Ordering::Acquire) {
+                    match seed(deps).await {
+                        Ok(seeded) => {
+                            if seeded {
+                                tracing::info!(event_id = "default", "seeded the default event");
+                            }
+                            done.store(true, Ordering::Release);
+                        }
+                        Err(e) => tracing::warn!(
+                            error = %e,
+                            "could not seed the default event; trying again next request"
+                        ),
+                    }
+                }
+                next.run(request).await
+            }
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,18 +11,13 @@
 //! An HTTP function: [`router`] over a [`Deps`], served by `lambda_http` on Lambda and
 //! mounted by presso with [`app`]. No business rules here.
 //!
-//! First start: before it answers its first request, an instance seeds event `default` with
-//! the reference's menu unless the table has it (`config::seed_default_event`, one conditional
-//! write that never overwrites). So a fresh stack, on AWS or under presso, answers with a menu
-//! instead of `event_not_found`, and neither a restart nor a stack update resets live data. A
-//! failed seed is logged and tried again on the next request; the request itself goes on.
+//! First start: event `default` is seeded before an instance's first request
+//! ([`edge::seed_first`]).
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::middleware::{self, Next};
-use axum::response::Response;
 use axum::routing::{get, post, put};
 use presso_aws::bus::EventBridgePublisher;
 use presso_aws::dynamo::DynamoStore;
@@ -35,7 +30,6 @@ use presso_core::usecases::config::{self, ConfigPorts};
 use presso_fn_common::env;
 use presso_fn_common::http::{self as edge, Identity, Reply};
 use std::sync::Arc;
-use tokio::sync::OnceCell;
 
 /// What the handlers use: the config table, the bus, the clock, and the settings the apps read.
 #[derive(Debug, Clone)]
@@ -44,8 +38,6 @@ pub struct Deps<S = DynamoStore, E = EventBridgePublisher> {
     pub events: E,
     pub clock: SharedClock,
     pub settings: RuntimeSettings,
-    /// Set once this instance has made sure event `default` exists.
-    seeded: Arc<OnceCell<()>>,
 }
 
 impl<S, E> Deps<S, E> {
@@ -55,7 +47,6 @@ impl<S, E> Deps<S, E> {
             events,
             clock: SharedClock::system(),
             settings,
-            seeded: Arc::default(),
         }
     }
 
@@ -127,7 +118,7 @@ where
     S: ConfigRepository + 'static,
     E: EventPublisher + 'static,
 {
-    Router::new()
+    let routes = Router::new()
         .route(
             paths::EVENT_CONFIG,
             get(get_config::<S, E>).put(update_config::<S, E>),
@@ -136,36 +127,10 @@ where
         .route(paths::EVENT, post(create_event::<S, E>))
         .route(paths::RUNTIME_SETTINGS, get(settings::<S, E>))
         .fallback(edge::not_found)
-        .layer(middleware::from_fn_with_state(
-            deps.clone(),
-            seed_first::<S, E>,
-        ))
-        .with_state(deps)
-}
-
-/// Seeds event `default` before the instance's first request (see the module's docs).
-async fn seed_first<S, E>(State(deps): St<S, E>, request: Request, next: Next) -> Response
-where
-    S: ConfigRepository + 'static,
-    E: EventPublisher + 'static,
-{
-    let seeded = deps
-        .seeded
-        .get_or_try_init(|| async {
-            match config::seed_default_event(&deps.store, &deps.clock).await {
-                Ok(true) => {
-                    tracing::info!(event_id = "default", "seeded the default event");
-                    Ok(())
-                }
-                Ok(false) => Ok(()),
-                Err(e) => Err(e),
-            }
-        })
-        .await;
-    if let Err(e) = seeded {
-        tracing::warn!(error = %e, "could not seed the default event; trying again next request");
-    }
-    next.run(request).await
+        .with_state(deps.clone());
+    edge::seed_first(routes, deps, |d| async move {
+        config::seed_default_event(&d.store, &d.clock).await
+    })
 }
 
 type St<S, E> = State<Arc<Deps<S, E>>>;

@@ -87,7 +87,7 @@ where
     W: WorkflowResumer + 'static,
     E: EventPublisher + 'static,
 {
-    Router::new()
+    let routes = Router::new()
         .route(paths::ORDERS, get(list_orders::<S, W, E>))
         .route(paths::MY_ORDERS, get(my_orders::<S, W, E>))
         .route(
@@ -96,7 +96,10 @@ where
         )
         .route(paths::ORDER_JOURNEY, get(journey::<S, W, E>))
         .fallback(edge::not_found)
-        .with_state(deps)
+        .with_state(deps.clone());
+    edge::seed_first(routes, deps, |d| async move {
+        presso_core::usecases::config::seed_default_event(&d.store, &d.clock).await
+    })
 }
 
 type St<S, W, E> = State<Arc<Deps<S, W, E>>>;

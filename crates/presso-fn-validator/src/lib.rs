@@ -71,13 +71,16 @@ where
     S: ConfigRepository + QrRepository + OrderRepository + 'static,
     E: EventPublisher + 'static,
 {
-    Router::new()
+    let routes = Router::new()
         .route(
             paths::QR_CODE,
             get(get_qr_code::<S, E>).post(post_qr_code::<S, E>),
         )
         .fallback(edge::not_found)
-        .with_state(deps)
+        .with_state(deps.clone());
+    edge::seed_first(routes, deps, |d| async move {
+        presso_core::usecases::config::seed_default_event(&d.store, &d.clock).await
+    })
 }
 
 fn event_param(query: &edge::Query) -> Result<EventId, UseCaseError> {

@@ -73,6 +73,12 @@ impl Clock {
     }
 }
 
+impl presso_core::ports::Clock for Clock {
+    fn now(&self) -> presso_core::time::Timestamp {
+        presso_core::time::Timestamp::from_millis(self.now_ms())
+    }
+}
+
 impl presso_sfn::Clock for Clock {
     fn now_ms(&self) -> i64 {
         Clock::now_ms(self)

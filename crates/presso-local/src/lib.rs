@@ -60,6 +60,8 @@ pub async fn run(
         Storage::Dir(dir) => presso_dynamo::Store::open(dir)?,
     };
     let clock = clock::Clock::new(config.time_scale);
+    // The hosted functions read the same clock (QR windows, deadlines, timestamps).
+    presso_aws::system::install_host_clock(std::sync::Arc::new(clock.clone()));
     let cognito = cognito::open(
         &config.storage,
         Arc::new(cognito::FnClock({

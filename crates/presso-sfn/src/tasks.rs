@@ -123,17 +123,29 @@ fn sdk_metadata() -> (Value, Value) {
     )
 }
 
+/// The optimized integration names DynamoDB's errors `DynamoDB.<Exception>` (the AWS SDK
+/// integration, whose name the hook gives, says `DynamoDb.<Exception>`), so a workflow's
+/// `Catch` on `DynamoDB.ConditionalCheckFailedException` matches as it does on AWS.
+fn optimized_error(mut e: TaskError) -> TaskError {
+    if let Some(rest) = e.error.strip_prefix("DynamoDb.") {
+        e.error = format!("DynamoDB.{rest}");
+    }
+    e
+}
+
 /// Runs a host task to its result.
 pub(crate) async fn run_external(hooks: &Hooks, task: &External) -> Result<Value, TaskError> {
     match &task.kind {
         ExternalKind::DynamoOptimized(op) | ExternalKind::DynamoSdk(op) => {
             let db = hooks.dynamodb.clone();
             let (op2, params) = (op.clone(), task.parameters.clone());
+            let optimized = matches!(task.kind, ExternalKind::DynamoOptimized(_));
             let out = tokio::task::spawn_blocking(move || db.call(&op2, &params))
                 .await
                 .map_err(|e| {
                     TaskError::new("States.Runtime", format!("the DynamoDB call panicked: {e}"))
-                })??;
+                })?
+                .map_err(|e| if optimized { optimized_error(e) } else { e })?;
             if matches!(task.kind, ExternalKind::DynamoOptimized(_)) {
                 let mut out = match out {
                     Value::Object(m) => m,

@@ -274,6 +274,14 @@ pub async fn order_journey(
 ) -> Result<Vec<JourneyEntry>, UseCaseError> {
     load_visible(orders, principal, order_id, None).await?;
     let mut journey = orders.journey(order_id).await?;
-    journey.sort_by_key(JourneyEntry::key);
+    journey.sort_by(|a, b| {
+        let rank = |e: &JourneyEntry| {
+            (
+                e.at,
+                crate::events::detail_type::lifecycle_rank(&e.detail_type),
+            )
+        };
+        rank(a).cmp(&rank(b)).then_with(|| a.key().cmp(&b.key()))
+    });
     Ok(journey)
 }

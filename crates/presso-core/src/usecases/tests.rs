@@ -760,6 +760,28 @@ fn publishing_routes_to_admin_and_user_topics_without_task_tokens() {
 }
 
 #[test]
+fn events_of_the_same_second_keep_the_order_s_lifecycle_order() {
+    // EventBridge's `time` has whole seconds: a fast journey's events share one.
+    let w = World::new();
+    let alice = customer("alice");
+    let id = w.queued_order(&alice);
+    let at = Timestamp::from_millis(T0);
+    for e in w.events.events().iter().rev() {
+        assert!(block_on(publish::record_journey(&w.store, e, at)).unwrap());
+    }
+    let journey = block_on(orders::order_journey(&w.store, &alice, &id)).unwrap();
+    let types: Vec<&str> = journey.iter().map(|j| j.detail_type.as_str()).collect();
+    assert_eq!(
+        types,
+        [
+            detail_type::NEW_ORDER,
+            detail_type::ORDER_SUBMITTED,
+            detail_type::WAITING_COMPLETION
+        ]
+    );
+}
+
+#[test]
 fn the_journey_keeps_each_event_once_in_time_order() {
     let w = World::new();
     let alice = customer("alice");

@@ -368,6 +368,22 @@ async fn dynamodb_errors_reach_the_workflow_under_aws_names() {
         output["err"]["Error"],
         "DynamoDb.ConditionalCheckFailedException"
     );
+    // The optimized integration says `DynamoDB.` (as the order processor's Catch expects).
+    let optimized = json!({"StartAt": "Put", "States": {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "serverlesspresso-counting-table", "Item": {"PK": {"S": "orderID-E"}},
+                               "ConditionExpression": "attribute_not_exists(PK)"},
+                "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "ResultPath": "$.err", "Next": "Caught"}],
+                "End": true},
+        "Caught": {"Type": "Pass", "End": true}}});
+    let sm = create_machine(&c, "ConditionalOptimized", &optimized.to_string()).await;
+    let exec = start(&c, &sm, &json!({})).await;
+    let (status, output) = finished(&c, &exec).await;
+    assert_eq!(status, ExecutionStatus::Succeeded, "{output}");
+    assert_eq!(
+        output["err"]["Error"],
+        "DynamoDB.ConditionalCheckFailedException"
+    );
 
     let lambda = json!({"StartAt": "Call", "States": {"Call": {"Type": "Task",
         "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "nobody"}, "End": true}}});
