@@ -21,8 +21,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+// The allocator `presso` runs the engine on (mimalloc), counted.
 #[global_allocator]
-static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+static ALLOCATOR: cap::Cap<mimalloc::MiMalloc> = cap::Cap::new(mimalloc::MiMalloc, usize::MAX);
 
 const PEER_DIR: &str = "xtask/bench/asl-peer";
 const SECONDS_PER_SIDE: f64 = 2.0;

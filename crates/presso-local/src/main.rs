@@ -6,6 +6,11 @@ use clap::Parser;
 use presso_local::Config;
 use presso_local::config::{Cli, Command};
 
+// The engine and the stores allocate many small, short-lived values (JSON documents, paths,
+// intrinsic arguments); mimalloc serves them markedly faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
