@@ -108,14 +108,27 @@ fn test() -> Result<()> {
     )
 }
 
-/// The apps: type-check, unit and component tests, the production build, and the browser
-/// tests in Chromium.
+/// The apps: type-check, unit and component tests, the production build, the browser tests
+/// in Chromium, and the tests against a real `presso serve` (`target/debug/presso`, built by
+/// the test stage): the realtime broker through mqtt.js.
 fn frontend() -> Result<()> {
     sh("cd frontend && npm ci --no-audit --no-fund --loglevel=error")?;
     sh("cd frontend && npm run --silent typecheck")?;
     sh("cd frontend && npm test --silent")?;
     sh("cd frontend && npm run --silent build")?;
-    sh("cd frontend && node e2e/smoke.mjs")
+    sh("cd frontend && node e2e/smoke.mjs")?;
+    cmd(
+        "cargo",
+        &[
+            "build",
+            "--quiet",
+            "--package",
+            "presso-local",
+            "--bin",
+            "presso",
+        ],
+    )?;
+    sh("cd frontend && node e2e/mqtt-client.mjs")
 }
 
 /// `template.yaml` and the state machine through AWS's own linters: cfn-lint and

@@ -70,7 +70,7 @@ pub async fn run(
         })),
     )?;
     let stepfunctions = stepfunctions::open(&config, clock, &store)?;
-    let broker = realtime::broker(cognito.clone());
+    let (broker, mqtt_auth) = realtime::broker(cognito.clone());
     let events = events::Events::open(&config.storage)?;
     stepfunctions::connect_bus(&stepfunctions, &events);
     if let Some(port) = config.mqtt_port {
@@ -81,6 +81,7 @@ pub async fn run(
         stepfunctions,
         cognito,
         broker: broker.clone(),
+        mqtt_auth,
         events,
     });
     // The template's app (functions, HTTP API, the apps): see `app`.

@@ -4,7 +4,8 @@
 //!
 //! A client without a password is anonymous (public topics only); a password that is not a
 //! token this presso signed, or an expired one, or one whose issuer is not a local pool, gets
-//! CONNACK 5. Clients never publish: the broker closes a connection that tries. Messages enter
+//! CONNACK 5. With a template, only the pool and app clients the template gives its IoT
+//! custom authorizer (`USER_POOL_ID`, `USER_POOL_CLIENT_IDS`) connect, as on AWS. Clients never publish: the broker closes a connection that tries. Messages enter
 //! only through the IoT data plane's `Publish` ([`crate::iot`]) and in-process publishers.
 
 use crate::server::AppState;
@@ -19,11 +20,47 @@ use std::sync::Arc;
 /// Checks CONNECT tokens against the identity provider and subscriptions against the ACL.
 pub struct JwtAuthorizer {
     idp: Arc<IdentityProvider>,
+    /// Once a template is running: the one pool and the app clients whose tokens connect (what
+    /// the template gives its IoT custom authorizer). Before, any local pool's token does.
+    trusted: std::sync::RwLock<Option<Trusted>>,
+}
+
+/// The pool and clients a broker accepts tokens from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trusted {
+    pub user_pool_id: String,
+    /// Empty: any client of the pool.
+    pub client_ids: Vec<String>,
 }
 
 impl JwtAuthorizer {
     pub fn new(idp: Arc<IdentityProvider>) -> JwtAuthorizer {
-        JwtAuthorizer { idp }
+        JwtAuthorizer {
+            idp,
+            trusted: std::sync::RwLock::new(None),
+        }
+    }
+
+    /// From now on, only tokens of this pool and these clients connect.
+    pub fn trust_only(&self, trusted: Trusted) {
+        *self
+            .trusted
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(trusted);
+    }
+
+    fn trusts(&self, claims: &presso_cognito::Claims) -> bool {
+        match &*self
+            .trusted
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            None => true,
+            Some(t) => {
+                claims.user_pool_id == t.user_pool_id
+                    && (t.client_ids.is_empty() || t.client_ids.contains(&claims.client_id))
+            }
+        }
     }
 }
 
@@ -42,6 +79,15 @@ impl Authorizer for JwtAuthorizer {
             tracing::info!(client_id, error = %e, "mqtt connect refused");
             ConnectRefused::NotAuthorized
         })?;
+        if !self.trusts(&claims) {
+            tracing::info!(
+                client_id,
+                pool = %claims.user_pool_id,
+                app_client = %claims.client_id,
+                "mqtt connect refused: a token of a pool or app client the template does not trust"
+            );
+            return Err(ConnectRefused::NotAuthorized);
+        }
         match CorePrincipal::from_claims(&claims.raw) {
             Ok(CorePrincipal::User(caller)) => Ok(Principal {
                 sub: Some(caller.user_id.as_str().to_string()),
@@ -67,9 +113,11 @@ impl Authorizer for JwtAuthorizer {
     }
 }
 
-/// A broker authorising with the identity provider's tokens.
-pub fn broker(idp: Arc<IdentityProvider>) -> Broker {
-    Broker::new(Arc::new(JwtAuthorizer::new(idp)))
+/// A broker authorising with the identity provider's tokens, and its authorizer (to narrow
+/// the trust once the template is known).
+pub fn broker(idp: Arc<IdentityProvider>) -> (Broker, Arc<JwtAuthorizer>) {
+    let auth = Arc::new(JwtAuthorizer::new(idp));
+    (Broker::new(auth.clone()), auth)
 }
 
 /// `/mqtt`: MQTT over WebSocket.

@@ -23,6 +23,7 @@ pub struct AppState {
     pub stepfunctions: crate::stepfunctions::StepFunctions,
     pub cognito: Arc<presso_cognito::IdentityProvider>,
     pub broker: presso_mqtt::Broker,
+    pub mqtt_auth: Arc<crate::realtime::JwtAuthorizer>,
     pub events: events::Events,
 }
 

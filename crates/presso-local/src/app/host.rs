@@ -70,6 +70,9 @@ pub async fn start_for(
         &services,
     )
     .await?;
+    if let Some(trusted) = &app.mqtt_trust {
+        state.mqtt_auth.trust_only(trusted.clone());
+    }
     for (name, handler) in &app.event_functions {
         let handler = handler.clone();
         state

@@ -84,6 +84,9 @@ pub struct App {
     /// Event functions by function name, for the hosts that deliver to them (EventBridge
     /// targets, Step Functions' `lambda:invoke`).
     pub event_functions: BTreeMap<String, EventHandler>,
+    /// The pool and clients the template's IoT custom authorizer accepts: presso's broker,
+    /// which does that function's work, accepts exactly these.
+    pub mqtt_trust: Option<crate::realtime::Trusted>,
     pub applied: Applied,
     pub config_json: serde_json::Value,
 }
@@ -133,12 +136,32 @@ fn env_map(env: Env) -> std::collections::HashMap<String, String> {
     env.into_iter().collect()
 }
 
+/// The IoT custom authorizer's crate: replaced by the broker, which takes its configuration.
+const MQTT_AUTHORIZER_CRATE: &str = "presso-fn-mqtt-authorizer";
+
+/// The authorizer's `USER_POOL_ID` and `USER_POOL_CLIENT_IDS` (comma-separated).
+fn mqtt_trust_of(env: &std::collections::BTreeMap<String, String>) -> crate::realtime::Trusted {
+    crate::realtime::Trusted {
+        user_pool_id: env.get("USER_POOL_ID").cloned().unwrap_or_default(),
+        client_ids: env
+            .get("USER_POOL_CLIENT_IDS")
+            .map(|ids| {
+                ids.split(',')
+                    .map(str::trim)
+                    .filter(|id| !id.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
 /// The crates this `presso` hosts: the app's HTTP functions (each `app(&env)` is the router
 /// `lambda_http::run` serves on Lambda) and its event functions.
 pub fn builtin_functions() -> FunctionRegistry {
     let registry = FunctionRegistry::new()
         .replaced(
-            "presso-fn-mqtt-authorizer",
+            MQTT_AUTHORIZER_CRATE,
             "presso's broker checks the token and the ACL itself",
         )
         .replaced(
@@ -207,6 +230,7 @@ pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, A
         }
     };
     let mut event_functions = BTreeMap::new();
+    let mut mqtt_trust = None;
     let mut api_router = Router::new();
     if let Some(stack) = &stack {
         // Functions first: an unknown crate fails start-up before anything is written.
@@ -233,6 +257,9 @@ pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, A
                 }
                 Hosted::Replaced(reason) => {
                     tracing::info!(function = %f.logical_id, crate_name = %f.crate_name, "not started locally: {reason}");
+                    if f.crate_name == MQTT_AUTHORIZER_CRATE {
+                        mqtt_trust = Some(mqtt_trust_of(&f.environment));
+                    }
                 }
                 Hosted::Event(handler) => {
                     if !f.http_routes.is_empty() {
@@ -298,6 +325,7 @@ pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, A
         stack,
         router,
         event_functions,
+        mqtt_trust,
         applied,
         config_json,
     })
