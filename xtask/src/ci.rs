@@ -35,6 +35,10 @@ const STAGES: &[Stage] = &[
         name: "lint-template",
         run: lint_template,
     },
+    Stage {
+        name: "lambdas",
+        run: lambdas,
+    },
 ];
 
 pub fn run(selected: &[String]) -> Result<()> {
@@ -129,6 +133,12 @@ fn frontend() -> Result<()> {
         ],
     )?;
     sh("cd frontend && node e2e/mqtt-client.mjs")
+}
+
+/// Every Lambda binary, built as `sam build` builds it (cargo-lambda, here x86_64 under the
+/// thin-LTO `ci` profile), with its size.
+fn lambdas() -> Result<()> {
+    crate::lambdas::run(&[])
 }
 
 /// `template.yaml` and the state machine through AWS's own linters: cfn-lint and

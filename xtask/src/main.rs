@@ -6,6 +6,8 @@
 //! - `ci`: everything CI checks, stage by stage, with how long each took.
 //! - `serve`: build what the system needs and run `presso serve` with the project's template.
 //! - `bench [name]`: the benchmarks, each side by side with its peer.
+//! - `lambdas`: every Lambda crate built for `provided.al2023` (x86_64), with its size.
+//! - `deploy`: `sam build`, `sam deploy`, the apps to S3 and a CloudFront invalidation.
 
 mod bench_asl;
 mod bench_dynamo;
@@ -13,6 +15,8 @@ mod bench_events;
 mod bench_mqtt;
 mod bench_sfn;
 mod ci;
+mod deploy;
+mod lambdas;
 mod util;
 
 use anyhow::{Result, bail};
@@ -28,6 +32,8 @@ fn main() -> Result<()> {
         "ci" => ci::run(rest),
         "serve" => serve(rest),
         "bench" => bench(rest),
+        "lambdas" => lambdas::run(rest),
+        "deploy" => deploy::run(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -45,7 +51,9 @@ fn print_help() {
          tasks:\n  \
          ci            run every check CI runs, printing each stage's time\n  \
          serve [ARGS]  build and run `presso serve` with the project's template and apps\n  \
-         bench [NAME]  run the benchmarks (all, or one by name)"
+         bench [NAME]  run the benchmarks (all, or one by name)\n  \
+         lambdas       build every Lambda binary (x86_64) and print their sizes\n  \
+         deploy        sam build + sam deploy, upload the apps, invalidate CloudFront"
     );
 }
 
