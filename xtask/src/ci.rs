@@ -114,7 +114,8 @@ fn test() -> Result<()> {
 
 /// The apps: type-check, unit and component tests, the production build, the browser tests
 /// in Chromium, and the tests against a real `presso serve` (`target/debug/presso`, built by
-/// the test stage): the realtime broker through mqtt.js.
+/// the test stage): the realtime broker through mqtt.js, and the three apps' journeys in three
+/// Chromium contexts at once, with no request intercepted.
 fn frontend() -> Result<()> {
     sh("cd frontend && npm ci --no-audit --no-fund --loglevel=error")?;
     sh("cd frontend && npm run --silent typecheck")?;
@@ -132,7 +133,8 @@ fn frontend() -> Result<()> {
             "presso",
         ],
     )?;
-    sh("cd frontend && node e2e/mqtt-client.mjs")
+    sh("cd frontend && node e2e/mqtt-client.mjs")?;
+    sh("cd frontend && node e2e/journey.mjs")
 }
 
 /// Every Lambda binary, built as `sam build` builds it (cargo-lambda, here x86_64 under the

@@ -3,7 +3,10 @@
  *
  * It loads everything over HTTP, then follows the admin and config topics. After any reconnect it
  * loads everything again, since messages sent while it was offline are gone. The QR code is fetched
- * again when its window ends, retrying with back-off while the server is unreachable.
+ * again when its window ends, retrying with back-off while the server is unreachable, and re-read
+ * every `QR_REFRESH_MS` in between: the window follows the server's clock, which the display only
+ * learns from the buckets it is given, so a display whose clock lags (or a server whose clock was
+ * moved on) replaces a code the server has left within the grace the server allows for it.
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
@@ -27,6 +30,8 @@ import { useAuthStore } from '@lib/stores'
 export const READY_SHOWN_MS = 10 * 60 * 1000
 /** Entries per column: what a TV shows at a readable size. */
 export const BOARD_ROWS = 12
+/** Re-read the current code this often: no longer than the 15 s a code stays valid after its window. */
+export const QR_REFRESH_MS = 15_000
 
 export const useBoardStore = defineStore('board', () => {
   const { api, realtime, eventId, config: runtime } = services()
@@ -40,6 +45,8 @@ export const useBoardStore = defineStore('board', () => {
   const problem = ref<string | null>(null)
   let qrInFlight = false
   let nextQrAttemptAt = 0
+  /** When the code was last read successfully; the next periodic read is due `QR_REFRESH_MS` later. */
+  let qrReadAt = 0
   let qrRetryDelay = 2000
   let timer: ReturnType<typeof setInterval> | null = null
   let started = false
@@ -91,8 +98,9 @@ export const useBoardStore = defineStore('board', () => {
     qrInFlight = true
     try {
       const view = await api.currentQrCode(eventId)
-      skewMs.value = clockOffset(view.bucket, Date.now())
+      skewMs.value = clockOffset(view.bucket, Date.now(), skewMs.value)
       qr.value = view.bucket
+      qrReadAt = Date.now()
       qrStoreState.value = view.storeState
       if (config.value && config.value.storeState !== view.storeState) void loadConfig()
       qrRetryDelay = 2000
@@ -123,6 +131,8 @@ export const useBoardStore = defineStore('board', () => {
     if (kind === 'newOrder') {
       const b = message.detail.bucket
       if (b && qr.value && b.windowId === qr.value.windowId) qr.value = { ...qr.value, availableTokens: b.availableTokens }
+      // Someone scanned a newer window's code: the server has moved on, so this display is behind.
+      else if (b && qr.value && b.windowId > qr.value.windowId) void loadQr()
     }
     const id = message.detail.orderId
     if (!id) return
@@ -132,7 +142,8 @@ export const useBoardStore = defineStore('board', () => {
 
   function tick() {
     now.value = Date.now()
-    if (panel.value.needsNextCode && storeState.value !== 'closed' && Date.now() >= nextQrAttemptAt) void loadQr()
+    const due = panel.value.needsNextCode || now.value - qrReadAt >= QR_REFRESH_MS
+    if (due && storeState.value !== 'closed' && now.value >= nextQrAttemptAt) void loadQr()
     // Forget finished orders once they left the board, so a display running for days stays small.
     const cutoff = now.value - READY_SHOWN_MS
     const stale = Object.values(orders.value).filter(

@@ -61,13 +61,14 @@ export function qrUrl(bucket: Pick<QrBucket, 'eventId' | 'code'>, orderAppUrl: s
 
 /**
  * How far the server's clock is from ours, as far as a fresh bucket tells: the server handed out the
- * window containing its "now", so a local clock outside `[startTs, endTs]` is off by at least the
- * distance to it. (A development server whose clock was moved forward shows up here.)
+ * window containing its "now", so the server's clock read somewhere in `[startTs, endTs]` when the
+ * answer arrived. The previous estimate (`previous`, 0 when there is none) is kept unless the bucket
+ * proves it wrong; then it moves just far enough to fit. So a local clock outside the window is
+ * corrected by at least the distance to it, and re-reading the same window does not reset a
+ * correction already made. (A development server whose clock was moved forward shows up here.)
  */
-export function clockOffset(bucket: Pick<QrBucket, 'startTs' | 'endTs'>, receivedAt: number): number {
-  if (receivedAt < bucket.startTs) return bucket.startTs - receivedAt
-  if (receivedAt > bucket.endTs) return bucket.endTs - receivedAt
-  return 0
+export function clockOffset(bucket: Pick<QrBucket, 'startTs' | 'endTs'>, receivedAt: number, previous = 0): number {
+  return clamp(previous, bucket.startTs - receivedAt, bucket.endTs - receivedAt)
 }
 
 function clamp(v: number, lo: number, hi: number): number {

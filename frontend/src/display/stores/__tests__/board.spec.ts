@@ -8,8 +8,11 @@ const START = Date.UTC(2026, 10, 23, 20, 0, 0)
 const order = (n: number, over: Parameters<typeof orderView>[1] = {}) =>
   orderView(n, { displayName: `Name ${n}`, createdAt: START - 60_000, updatedAt: START - 60_000, ...over })
 
-function setup(opts: { admin?: boolean; qrFails?: () => boolean; configFails?: boolean } = {}) {
-  let window = 0
+/**
+ * A fake API whose QR windows follow the (fake) clock plus `serverAhead()`, as the server's do: window 1
+ * starts at START.
+ */
+function setup(opts: { admin?: boolean; qrFails?: () => boolean; configFails?: boolean; serverAhead?: () => number } = {}) {
   const services = installFakeServices(
     (req) => {
       if (req.url === '/api/events/E/config') return opts.configFails ? { status: 503, body: {} } : { body: configView() }
@@ -21,7 +24,8 @@ function setup(opts: { admin?: boolean; qrFails?: () => boolean; configFails?: b
       }
       if (req.url === '/api/qr-code?eventId=E') {
         if (opts.qrFails?.()) throw new TypeError('offline')
-        window++
+        const serverNow = Date.now() + (opts.serverAhead?.() ?? 0)
+        const window = Math.floor((serverNow - START) / 300_000) + 1
         const endTs = START + window * 300_000 - 1
         const bucket = {
           eventId: 'E',
@@ -80,13 +84,53 @@ describe('useBoardStore', () => {
     board.start()
     await vi.advanceTimersByTimeAsync(0)
     offline = true
-    await vi.advanceTimersByTimeAsync(300_000 + 30_000)
-    const attempts = services.fetch.requests.filter((r) => r.url === '/api/qr-code?eventId=E').length
-    expect(attempts).toBeGreaterThan(3)
-    expect(attempts).toBeLessThan(15)
+    const attempts = () => services.fetch.requests.filter((r) => r.url === '/api/qr-code?eventId=E').length
+    await vi.advanceTimersByTimeAsync(210_000)
+    const before = attempts()
+    await vi.advanceTimersByTimeAsync(120_000)
+    expect(before).toBeGreaterThan(3)
+    // Backed off to one try every 30 s, across the end of the window too.
+    expect(attempts() - before).toBeLessThanOrEqual(5)
+    expect(board.qr?.code).toBe('code-1')
     offline = false
     await vi.advanceTimersByTimeAsync(31_000)
     expect(board.qr?.code).toBe('code-2')
+    board.stop()
+  })
+
+  it("re-reads the code every 15 s, so a server whose clock moved on gets its new code shown", async () => {
+    let ahead = 0
+    const { board } = setup({ serverAhead: () => ahead })
+    board.start()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(board.qr?.code).toBe('code-1')
+    await vi.advanceTimersByTimeAsync(14_000)
+    expect(board.panel.secondsLeft).toBe(300 - 15 - 14)
+    // The server's clock jumps past the window (a development server's POST /_presso/clock).
+    ahead = 300_000
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(board.qr?.code).toBe('code-2')
+    expect(board.panel.phase).toBe('show')
+    // The display now counts down on the server's clock, and re-reading the window keeps it there.
+    const left = board.panel.secondsLeft
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(board.qr?.code).toBe('code-2')
+    expect(board.panel.secondsLeft).toBe(left - 30)
+    board.stop()
+  })
+
+  it('fetches the code at once when a scan shows the server is in a newer window', async () => {
+    const { board, services } = setup()
+    board.start()
+    await vi.advanceTimersByTimeAsync(0)
+    const reads = () => services.fetch.requests.filter((r) => r.url === '/api/qr-code?eventId=E').length
+    const before = reads()
+    board.onMessage({
+      type: 'Validator.NewOrder',
+      detail: { eventId: 'E', orderId: 'x', state: 'pending', bucket: { windowId: 2, availableTokens: 9, tokensPerWindow: 10, validUntil: START + 615_000 } },
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(reads()).toBe(before + 1)
     board.stop()
   })
 

@@ -72,4 +72,12 @@ describe('QR helpers', () => {
     expect(clockOffset({ startTs: 1000, endTs: 2000 }, 400)).toBe(600)
     expect(clockOffset({ startTs: 1000, endTs: 2000 }, 2600)).toBe(-600)
   })
+
+  it('keeps an earlier clock correction that the bucket does not contradict', () => {
+    // Corrected by 600 ms when the window was first read; read again 500 ms later, still inside it.
+    expect(clockOffset({ startTs: 1000, endTs: 2000 }, 900, 600)).toBe(600)
+    // A correction the new window rules out moves just far enough to fit it.
+    expect(clockOffset({ startTs: 3000, endTs: 4000 }, 1000, 600)).toBe(2000)
+    expect(clockOffset({ startTs: 1000, endTs: 2000 }, 1800, 600)).toBe(200)
+  })
 })
