@@ -204,7 +204,7 @@ fn waiting(
         .as_str()
         .context("an ARN")?
         .to_string();
-    let rss_before = rss_kib(server.child.id())?;
+    let rss_before = crate::util::rss_kib(server.child.id())?;
     let started = Instant::now();
     let per = args.waiting.div_ceil(args.clients);
     let mut handles = Vec::new();
@@ -249,7 +249,7 @@ fn waiting(
             .context("a token in the history")?;
         tokens.push(token);
     }
-    let rss = rss_kib(server.child.id())?;
+    let rss = crate::util::rss_kib(server.child.id())?;
     println!(
         "sfn: {n} executions waiting on tokens started in {start_secs:.1} s ({:.0}/s); RSS {} MiB (was {} MiB before them: {:.1} KiB per waiting execution)",
         n as f64 / start_secs,
@@ -274,7 +274,7 @@ fn waiting(
         }
     }
     let all = restart.elapsed();
-    let rss_after = rss_kib(server.child.id())?;
+    let rss_after = crate::util::rss_kib(server.child.id())?;
     println!(
         "sfn: after kill -9 with {n} waiting: listening after {:.0} ms, first token accepted after {:.0} ms, 100 tokens after {:.0} ms; RSS after restart {} MiB",
         listening.as_secs_f64() * 1000.0,
@@ -283,16 +283,6 @@ fn waiting(
         rss_after / 1024,
     );
     Ok(())
-}
-
-fn rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("VmRSS in /proc/<pid>/status")
 }
 
 /// `presso serve` on a free port with a data directory.

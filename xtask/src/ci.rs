@@ -32,6 +32,10 @@ const STAGES: &[Stage] = &[
         run: frontend,
     },
     Stage {
+        name: "abuse",
+        run: abuse,
+    },
+    Stage {
         name: "lint-template",
         run: lint_template,
     },
@@ -135,6 +139,19 @@ fn frontend() -> Result<()> {
     )?;
     sh("cd frontend && node e2e/mqtt-client.mjs")?;
     sh("cd frontend && node e2e/journey.mjs")
+}
+
+/// The HTTP API abused with schemathesis (pinned in `tools/abuse/requirements.txt`, in its own
+/// virtualenv): every operation of `docs/api/openapi.json` as each role against a running
+/// presso, plus hand-written bodies and tokens. 25 examples per operation here; `cargo xtask
+/// soak` runs 200.
+fn abuse() -> Result<()> {
+    sh("set -e
+        venv=target/abuse-venv
+        if [ ! -x $venv/bin/python ]; then python3 -m venv $venv; fi
+        $venv/bin/pip install --quiet --disable-pip-version-check -r tools/abuse/requirements.txt
+        cargo build --quiet --package presso-local --bin presso
+        $venv/bin/python tools/abuse/run.py --presso target/debug/presso --examples 25")
 }
 
 /// Every Lambda binary, built as `sam build` builds it (cargo-lambda, here x86_64 under the

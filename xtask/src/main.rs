@@ -8,15 +8,19 @@
 //! - `bench [name]`: the benchmarks, each side by side with its peer.
 //! - `lambdas`: every Lambda crate built for `provided.al2023` (x86_64), with its size.
 //! - `deploy`: `sam build`, `sam deploy`, the apps to S3 and a CloudFront invalidation.
+//! - `soak`: the long versions of the load, crash, race and abuse tests.
 
 mod bench_asl;
 mod bench_dynamo;
 mod bench_events;
+mod bench_journeys;
+mod bench_lambdas;
 mod bench_mqtt;
 mod bench_sfn;
 mod ci;
 mod deploy;
 mod lambdas;
+mod soak;
 mod util;
 
 use anyhow::{Result, bail};
@@ -34,6 +38,7 @@ fn main() -> Result<()> {
         "bench" => bench(rest),
         "lambdas" => lambdas::run(rest),
         "deploy" => deploy::run(rest),
+        "soak" => soak::run(rest),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -53,7 +58,8 @@ fn print_help() {
          serve [ARGS]  build and run `presso serve` with the project's template and apps\n  \
          bench [NAME]  run the benchmarks (all, or one by name)\n  \
          lambdas       build every Lambda binary (x86_64) and print their sizes\n  \
-         deploy        sam build + sam deploy, upload the apps, invalidate CloudFront"
+         deploy        sam build + sam deploy, upload the apps, invalidate CloudFront\n  \
+         soak          the long load, crash, race and abuse runs (CI runs them short)"
     );
 }
 
@@ -98,6 +104,8 @@ fn bench(args: &[String]) -> Result<()> {
         Some("asl") => bench_asl::run(&args[1..]),
         Some("dynamo") => bench_dynamo::run(&args[1..]),
         Some("events") => bench_events::run(&args[1..]),
+        Some("journeys") => bench_journeys::run(&args[1..]),
+        Some("lambdas") => bench_lambdas::run(&args[1..]),
         Some("mqtt") => bench_mqtt::run(&args[1..]),
         Some("sfn") => bench_sfn::run(&args[1..]),
         None => {
@@ -105,6 +113,8 @@ fn bench(args: &[String]) -> Result<()> {
             bench_dynamo::run(&[])?;
             bench_mqtt::run(&[])
         }
-        Some(other) => bail!("unknown benchmark `{other}` (known: asl, dynamo, mqtt)"),
+        Some(other) => bail!(
+            "unknown benchmark `{other}` (known: asl, dynamo, events, journeys, lambdas, mqtt, sfn)"
+        ),
     }
 }

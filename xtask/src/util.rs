@@ -30,3 +30,23 @@ pub fn run(program: &str, args: &[&str]) -> Result<()> {
 pub fn sh(script: &str) -> Result<()> {
     run("bash", &["-euo", "pipefail", "-c", script])
 }
+
+/// A process's resident memory now (`VmRSS`), KiB.
+pub fn rss_kib(pid: u32) -> Result<u64> {
+    status_kib(pid, "VmRSS:")
+}
+
+/// A process's peak resident memory so far (`VmHWM`), KiB.
+pub fn peak_rss_kib(pid: u32) -> Result<u64> {
+    status_kib(pid, "VmHWM:")
+}
+
+fn status_kib(pid: u32, field: &str) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .with_context(|| format!("{field} in /proc/{pid}/status"))
+}

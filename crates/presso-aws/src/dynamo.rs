@@ -346,17 +346,19 @@ impl OrderRepository for DynamoStore {
             .expression_attribute_values(":expected", n(change.expected_version))
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        // Never below zero: the counter is only decremented while it is positive.
+        // The order's id leaves the set of holders: releasing twice, or what was never taken,
+        // changes nothing.
         let release = Update::builder()
             .table_name(&self.tables.counting)
             .set_key(Some(Self::pk(keys::capacity_counter_pk(
                 &change.order.event_id,
             ))))
             .update_expression(x::RELEASE_CAPACITY)
-            .condition_expression("#inQueue > :zero")
-            .set_expression_attribute_names(Some(names(&["#inQueue"])))
-            .expression_attribute_values(":minus_one", n(-1))
-            .expression_attribute_values(":zero", n(0))
+            .set_expression_attribute_names(Some(names(&["#holders"])))
+            .expression_attribute_values(
+                ":order",
+                AttributeValue::Ss(vec![change.order.order_id.as_str().to_owned()]),
+            )
             .build()
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let result = self
@@ -370,11 +372,6 @@ impl OrderRepository for DynamoStore {
         let reasons = cancellation_reasons(err)?;
         if failed_condition(reasons.first()) {
             return Err(StoreError::Conflict);
-        }
-        if failed_condition(reasons.get(1)) {
-            // The counter is at zero already (or missing): there is nothing to release, and the
-            // order still has to be written.
-            return self.put_order_if_version(change).await;
         }
         Err(StoreError::Unavailable(format!(
             "transaction cancelled: {:?}",
@@ -470,27 +467,53 @@ impl ConfigRepository for DynamoStore {
             .transpose()
     }
 
+    /// The config and the workflow's gate on the capacity item (its copy of `open`, `paused`
+    /// and `maxOrdersInQueue`), in one transaction: the gate never disagrees with the config.
     async fn put(
         &self,
         config: &StoreConfig,
         expected_version: Option<u64>,
     ) -> Result<(), StoreError> {
-        let request = self
-            .client
-            .put_item()
+        let put = Put::builder()
             .table_name(&self.tables.config)
             .set_item(Some(to_map(&keys::config_to_item(config)?)));
-        let request = match expected_version {
-            None => request
+        let put = match expected_version {
+            None => put
                 .condition_expression(x::CREATE_ONLY)
                 .set_expression_attribute_names(Some(names(&["#pk"]))),
-            Some(v) => request
+            Some(v) => put
                 .condition_expression(x::SAME_VERSION)
                 .set_expression_attribute_names(Some(names(&["#version"])))
                 .expression_attribute_values(":expected", n(v)),
-        };
-        request.send().await.map_err(conditional)?;
-        Ok(())
+        }
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let gate = Update::builder()
+            .table_name(&self.tables.counting)
+            .set_key(Some(Self::pk(keys::capacity_counter_pk(&config.event_id))))
+            .update_expression(x::SET_GATE)
+            .set_expression_attribute_names(Some(names(&["#gateOpen", "#gatePaused", "#gateMax"])))
+            .expression_attribute_values(":open", AttributeValue::Bool(config.open))
+            .expression_attribute_values(":paused", AttributeValue::Bool(config.paused))
+            .expression_attribute_values(":max", n(config.max_orders_in_queue))
+            .build()
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(gate).build())
+            .send()
+            .await;
+        let Err(err) = result else { return Ok(()) };
+        let reasons = cancellation_reasons(err)?;
+        if failed_condition(reasons.first()) {
+            return Err(StoreError::Conflict);
+        }
+        Err(StoreError::Unavailable(format!(
+            "transaction cancelled: {:?}",
+            reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
+        )))
     }
 }
 

@@ -1,4 +1,5 @@
-//! The workflow resumer on Step Functions: `SendTaskSuccess` with the resumption's output.
+//! The workflow resumer on Step Functions: `SendTaskSuccess` with the resumption's output, or
+//! `SendTaskFailure` with its error for a cancellation.
 
 use aws_sdk_sfn::Client;
 use aws_sdk_sfn::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -26,19 +27,43 @@ impl StepFunctionsResumer {
 
 impl WorkflowResumer for StepFunctionsResumer {
     async fn resume(&self, token: &TaskToken, resumption: Resumption) -> Result<(), ResumeError> {
-        match self
-            .client
-            .send_task_success()
-            .task_token(token.as_str())
-            .output(resumption.output_json())
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.code().is_some_and(|c| TOKEN_GONE.contains(&c)) => {
+        let result = match resumption.failure() {
+            Some((error, cause)) => self
+                .client
+                .send_task_failure()
+                .task_token(token.as_str())
+                .error(error)
+                .cause(cause)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    (
+                        e.code().map(str::to_owned),
+                        DisplayErrorContext(e).to_string(),
+                    )
+                }),
+            None => self
+                .client
+                .send_task_success()
+                .task_token(token.as_str())
+                .output(resumption.output_json())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| {
+                    (
+                        e.code().map(str::to_owned),
+                        DisplayErrorContext(e).to_string(),
+                    )
+                }),
+        };
+        match result {
+            Ok(()) => Ok(()),
+            Err((Some(code), _)) if TOKEN_GONE.contains(&code.as_str()) => {
                 Err(ResumeError::TokenGone)
             }
-            Err(e) => Err(ResumeError::Unavailable(DisplayErrorContext(e).to_string())),
+            Err((_, message)) => Err(ResumeError::Unavailable(message)),
         }
     }
 }

@@ -162,7 +162,8 @@ fn order(id: &str, user: &str, at: i64) -> Order {
     )
 }
 
-async fn capacity(client: &aws_sdk_dynamodb::Client, tables: &TableNames) -> Option<String> {
+/// The orders holding capacity in the test event.
+async fn capacity(client: &aws_sdk_dynamodb::Client, tables: &TableNames) -> Vec<String> {
     client
         .get_item()
         .table_name(&tables.counting)
@@ -176,7 +177,8 @@ async fn capacity(client: &aws_sdk_dynamodb::Client, tables: &TableNames) -> Opt
         .unwrap()
         .item()
         .and_then(|i| i.get(keys::CAPACITY_ATTR))
-        .and_then(|v| v.as_n().ok().cloned())
+        .and_then(|v| v.as_ss().ok().cloned())
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,7 +217,7 @@ async fn the_dynamodb_repositories_keep_their_conditions_against_moto() {
         "stale version"
     );
 
-    // Releasing capacity happens in the same transaction, and never below zero.
+    // Releasing capacity happens in the same transaction: the order leaves the holders, once.
     client
         .put_item()
         .table_name(&tables.counting)
@@ -223,7 +225,10 @@ async fn the_dynamodb_repositories_keep_their_conditions_against_moto() {
             keys::PK,
             AttributeValue::S(keys::capacity_counter_pk(&event())),
         )
-        .item(keys::CAPACITY_ATTR, AttributeValue::N("1".into()))
+        .item(
+            keys::CAPACITY_ATTR,
+            AttributeValue::Ss(vec![o1.order_id.as_str().to_owned(), "other".into()]),
+        )
         .send()
         .await
         .unwrap();
@@ -237,9 +242,9 @@ async fn the_dynamodb_repositories_keep_their_conditions_against_moto() {
         .expect("a change");
     assert!(failed.release_capacity);
     store.save(&failed).await.unwrap();
-    assert_eq!(capacity(&client, &tables).await.as_deref(), Some("0"));
+    assert_eq!(capacity(&client, &tables).await, ["other"]);
     assert_eq!(store.save(&failed).await, Err(StoreError::Conflict));
-    assert_eq!(capacity(&client, &tables).await.as_deref(), Some("0"));
+    assert_eq!(capacity(&client, &tables).await, ["other"]);
 
     let o2 = order("o2", "alice", 2_000);
     store.create(&o2).await.unwrap();
@@ -249,9 +254,9 @@ async fn the_dynamodb_repositories_keep_their_conditions_against_moto() {
         .expect("a change");
     store.save(&at_zero).await.unwrap();
     assert_eq!(
-        capacity(&client, &tables).await.as_deref(),
-        Some("0"),
-        "stays at zero"
+        capacity(&client, &tables).await,
+        ["other"],
+        "an order that held nothing releases nothing"
     );
     assert_eq!(
         OrderRepository::get(&store, &o2.order_id)
@@ -346,6 +351,22 @@ async fn the_dynamodb_repositories_keep_their_conditions_against_moto() {
             .unwrap()
             .max_orders_in_queue,
         7
+    );
+    // Every config write also wrote the workflow's gate on the capacity item, and kept
+    // the counter the workflow took.
+    let gate = client
+        .get_item()
+        .table_name(&tables.counting)
+        .key("PK", AttributeValue::S(keys::capacity_counter_pk(&event())))
+        .send()
+        .await
+        .unwrap();
+    let gate = gate.item().expect("the gate item");
+    assert_eq!(gate.get("gateMax"), Some(&AttributeValue::N("7".into())));
+    assert_eq!(gate.get("gateOpen"), Some(&AttributeValue::Bool(next.open)));
+    assert_eq!(
+        gate.get("gatePaused"),
+        Some(&AttributeValue::Bool(next.paused))
     );
 
     // QR buckets: one per window whoever asks first, tokens taken with the order's creation.

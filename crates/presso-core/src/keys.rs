@@ -10,7 +10,7 @@
 //! | — GSI `GSI-status` | `eventState` S, `createdAt` N | orders only (journey entries lack `eventState`): an event's orders in a state, oldest first |
 //! | — GSI `GSI-userId` | `userId` S, `createdAt` N | orders only: a user's orders |
 //! | `serverlesspresso-config-table` | `PK` S | `PK=config-<eventId>`, the [`StoreConfig`] fields; the workflow reads `open` BOOL, `paused` BOOL and `maxOrdersInQueue` N |
-//! | `serverlesspresso-counting-table` | `PK` S | `PK=orderID-<eventId>` with `IDvalue` N (order numbers); `PK=capacity-<eventId>` with `inQueue` N (orders holding capacity). See [`expressions`]: capacity is taken by the workflow on a condition, and released by the write that finishes the order, whose version check makes the release exactly-once |
+//! | `serverlesspresso-counting-table` | `PK` S | `PK=orderID-<eventId>` with `IDvalue` N (order numbers); `PK=capacity-<eventId>` with `holders` SS (the ids of the orders holding capacity: taking and releasing are idempotent, so a task the workflow runs again after a crash takes nothing twice) and the gate `gateOpen` BOOL, `gatePaused` BOOL, `gateMax` N (the config's, written in the same transaction as the config). See [`expressions`]: capacity is taken by the workflow on a condition, and released by the write that finishes the order, whose version check makes the release exactly-once |
 //! | `serverlesspresso-validator` | `PK` S | `PK=<eventId>-<windowId>`, the [`QrBucket`] fields |
 //!
 //! Orders are spread over one partition each (the reference put them all in partition
@@ -49,7 +49,7 @@ pub const JOURNEY_SK_PREFIX: &str = "EVENT#";
 pub const VERSION_ATTR: &str = "version";
 
 pub const ORDER_NUMBER_ATTR: &str = "IDvalue";
-pub const CAPACITY_ATTR: &str = "inQueue";
+pub const CAPACITY_ATTR: &str = "holders";
 pub const TOKENS_ATTR: &str = "availableTokens";
 pub const CODE_ATTR: &str = "code";
 
@@ -58,13 +58,16 @@ pub const CODE_ATTR: &str = "code";
 /// with a DynamoDB reserved word.
 pub mod expressions {
     /// The aliases every expression below uses.
-    pub const NAMES: [(&str, &str); 6] = [
+    pub const NAMES: [(&str, &str); 9] = [
         ("#pk", "PK"),
         ("#version", "version"),
         ("#code", "code"),
         ("#tokens", "availableTokens"),
         ("#number", "IDvalue"),
-        ("#inQueue", "inQueue"),
+        ("#holders", "holders"),
+        ("#gateOpen", "gateOpen"),
+        ("#gatePaused", "gatePaused"),
+        ("#gateMax", "gateMax"),
     ];
     /// Creating an order, a config or a bucket: never overwrite.
     pub const CREATE_ONLY: &str = "attribute_not_exists(#pk)";
@@ -77,11 +80,23 @@ pub mod expressions {
     pub const TAKE_TOKEN_CONDITION: &str = "#code = :code AND #tokens > :zero";
     /// The next order number of an event (the state machine; `:zero` = 0, `:one` = 1).
     pub const NEXT_ORDER_NUMBER: &str = "SET #number = if_not_exists(#number, :zero) + :one";
-    /// Taking capacity (the state machine; `:max` = the config's `maxOrdersInQueue`).
-    pub const TAKE_CAPACITY_UPDATE: &str = "SET #inQueue = if_not_exists(#inQueue, :zero) + :one";
-    pub const TAKE_CAPACITY_CONDITION: &str = "attribute_not_exists(#inQueue) OR #inQueue < :max";
-    /// Releasing capacity, in the transaction that finishes the order (`:minus_one` = -1).
-    pub const RELEASE_CAPACITY: &str = "ADD #inQueue :minus_one";
+    /// Taking capacity (the state machine; `:order` = the order's id as a string set, `:id` =
+    /// the id). Adding an id already in the set changes nothing: a retried take is harmless.
+    pub const TAKE_CAPACITY_UPDATE: &str = "ADD #holders :order";
+    /// The state machine's first state: the gate on the capacity item (a copy of the config's
+    /// `open`, `paused` and `maxOrdersInQueue`, written with every config) must say open, not
+    /// paused and not full (`:true`, `:false`). One conditional write instead of reading the
+    /// config and choosing: two state transitions fewer per order. When it fails (closed,
+    /// paused, full, or no gate yet) the workflow reads the config to find out why.
+    pub const GATED_TAKE_CAPACITY_CONDITION: &str = "#gateOpen = :true AND #gatePaused = :false AND (attribute_not_exists(#holders) OR size(#holders) < #gateMax OR contains(#holders, :id))";
+    /// Taking capacity after reading the config (`:max` = its `maxOrdersInQueue`).
+    pub const TAKE_CAPACITY_CONDITION: &str =
+        "attribute_not_exists(#holders) OR size(#holders) < :max OR contains(#holders, :id)";
+    /// The gate, in the transaction that stores a config (`:open`, `:paused`, `:max`).
+    pub const SET_GATE: &str = "SET #gateOpen = :open, #gatePaused = :paused, #gateMax = :max";
+    /// Releasing capacity, in the transaction that finishes the order (`:order` = its id as a
+    /// string set): removing an id that is not there changes nothing.
+    pub const RELEASE_CAPACITY: &str = "DELETE #holders :order";
 }
 
 pub fn order_pk(id: &OrderId) -> String {

@@ -230,8 +230,10 @@ pub struct Order {
     pub version: u64,
 }
 
-/// What a resumed wait tells the workflow: the task output is `{"outcome": "<name>"}`, and the
-/// workflow's Choice after each wait branches on `$.outcome`.
+/// What a resumed wait tells the workflow. Going on (`submitted`, `completed`) is a
+/// `SendTaskSuccess` with output `{"outcome": "<name>"}`; a cancellation is a
+/// `SendTaskFailure` with error [`Resumption::CANCELLED_ERROR`], which the workflow catches.
+/// No Choice follows a wait, so the usual path costs no extra state transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Resumption {
@@ -250,9 +252,20 @@ impl Resumption {
         }
     }
 
+    /// The error a cancelled wait fails with (the workflow's `Catch` names it).
+    pub const CANCELLED_ERROR: &'static str = "OrderCancelled";
+
     /// The `SendTaskSuccess` output.
     pub fn output_json(self) -> String {
         format!(r#"{{"outcome":"{}"}}"#, self.as_str())
+    }
+
+    /// `Some((error, cause))` when the wait is resumed with `SendTaskFailure`.
+    pub fn failure(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::Cancelled => Some((Self::CANCELLED_ERROR, "The order was cancelled.")),
+            Self::Submitted | Self::Completed => None,
+        }
     }
 }
 
@@ -507,6 +520,11 @@ impl Order {
         next.state = OrderState::TimedOut {
             timed_out_wait: wait,
         };
+        // Both waits come after the workflow took capacity, even when the event saying so
+        // never reached the order.
+        if next.capacity == Capacity::NotTaken {
+            next.capacity = Capacity::Held;
+        }
         // The timed-out wait's token is dead: never resume it.
         match wait {
             Wait::Drink => mark_resumed(&mut next.drink_wait),
@@ -562,10 +580,11 @@ impl Order {
             if next.finished_at.is_none() {
                 next.finished_at = Some(now);
             }
-            if next.capacity == Capacity::Held {
-                next.capacity = Capacity::Released;
-                release_capacity = true;
-            }
+            // Releasing is removing the order's id from the holders: harmless when it holds
+            // nothing, so a finished order always releases — also when the workflow took
+            // capacity without the order hearing of it (a task cut short by a crash).
+            next.capacity = Capacity::Released;
+            release_capacity = true;
         }
         let resume = next.pending_resumption();
         if let Some(r) = &resume {
@@ -862,7 +881,10 @@ mod tests {
     fn cancelling_before_the_workflow_starts_releases_its_capacity_when_it_does() {
         let o = pending();
         let (o, c) = apply(&o, o.cancel(CancelledBy::Customer, &uid("alice"), t(1)));
-        assert!(!c.release_capacity, "nothing taken yet");
+        assert!(
+            c.release_capacity,
+            "a finishing write releases: a no-op when nothing is held"
+        );
         let (o, c2) = apply(&o, o.record_workflow_started(token("tt1"), t(2)));
         assert!(
             c2.release_capacity,
@@ -888,7 +910,10 @@ mod tests {
             (r.wait, r.resumption),
             (Wait::Barista, Resumption::Cancelled)
         );
-        assert!(!c2.release_capacity, "released once, by the cancel");
+        assert!(
+            c2.release_capacity,
+            "released again: removing an id the holders no longer have changes nothing"
+        );
     }
 
     #[test]
@@ -921,10 +946,20 @@ mod tests {
     }
 
     #[test]
-    fn a_rejected_order_holds_no_capacity() {
+    fn a_rejected_order_releases_whatever_it_might_hold() {
         let o = pending();
-        let (_, c) = apply(&o, o.reject(RejectReason::AtCapacity, t(1)));
-        assert!(!c.release_capacity);
+        let (o, c) = apply(&o, o.reject(RejectReason::AtCapacity, t(1)));
+        assert!(c.release_capacity, "harmless when it holds nothing");
+        assert_eq!(o.capacity, Capacity::Released);
+    }
+
+    #[test]
+    fn a_timed_out_wait_releases_capacity_the_order_never_heard_was_taken() {
+        // The WorkflowStarted event was lost with a crash; the heartbeat still ran out.
+        let o = pending();
+        let (o, c) = apply(&o, o.time_out(Wait::Drink, t(300)));
+        assert!(c.release_capacity);
+        assert_eq!(o.capacity, Capacity::Released);
     }
 
     #[test]

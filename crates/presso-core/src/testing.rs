@@ -95,7 +95,11 @@ struct Tables {
     journeys: BTreeMap<OrderId, BTreeMap<String, JourneyEntry>>,
     configs: BTreeMap<EventId, StoreConfig>,
     buckets: BTreeMap<(EventId, WindowId), QrBucket>,
-    capacity: BTreeMap<EventId, u32>,
+    /// Per event, the orders holding capacity.
+    capacity: BTreeMap<EventId, std::collections::BTreeSet<String>>,
+    /// The workflow's gate per event: `(open, paused, maxOrdersInQueue)`, written with each
+    /// config (see `keys::expressions::GATED_TAKE_CAPACITY_CONDITION`).
+    gates: BTreeMap<EventId, (bool, bool, u32)>,
     order_numbers: BTreeMap<EventId, u64>,
 }
 
@@ -115,10 +119,36 @@ impl InMemoryStore {
     /// A store holding one config.
     pub fn with_config(config: StoreConfig) -> Self {
         let s = Self::new();
-        lock(&s.tables)
-            .configs
-            .insert(config.event_id.clone(), config);
+        let mut t = lock(&s.tables);
+        t.gates.insert(
+            config.event_id.clone(),
+            (config.open, config.paused, config.max_orders_in_queue),
+        );
+        t.configs.insert(config.event_id.clone(), config);
+        drop(t);
         s
+    }
+
+    /// What the workflow's first write does: takes a unit of capacity when the gate says
+    /// open, not paused and not full. `false` also when there is no gate (as a condition on a
+    /// missing attribute fails).
+    pub fn take_capacity_gated(&self, event: &EventId, holder: &str) -> bool {
+        let mut t = lock(&self.tables);
+        let Some(&(open, paused, max)) = t.gates.get(event) else {
+            return false;
+        };
+        let held = t.capacity.entry(event.clone()).or_default();
+        if open && !paused && (held.contains(holder) || held.len() < max as usize) {
+            held.insert(holder.to_owned());
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Forgets an event's gate, as on a table written before gates existed.
+    pub fn clear_gate(&self, event: &EventId) {
+        lock(&self.tables).gates.remove(event);
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -131,13 +161,13 @@ impl InMemoryStore {
         }
     }
 
-    /// What the workflow does before its first wait: takes one unit of capacity if fewer than
-    /// `max` are taken.
-    pub fn take_capacity(&self, event: &EventId, max: u32) -> bool {
+    /// What the workflow does before its first wait: `holder` takes one unit of capacity if
+    /// fewer than `max` are taken (or already holds one: a retried take changes nothing).
+    pub fn take_capacity(&self, event: &EventId, holder: &str, max: u32) -> bool {
         let mut t = lock(&self.tables);
-        let n = t.capacity.entry(event.clone()).or_insert(0);
-        if *n < max {
-            *n += 1;
+        let held = t.capacity.entry(event.clone()).or_default();
+        if held.contains(holder) || held.len() < max as usize {
+            held.insert(holder.to_owned());
             true
         } else {
             false
@@ -146,7 +176,10 @@ impl InMemoryStore {
 
     /// Units of capacity taken in `event`.
     pub fn capacity_in_use(&self, event: &EventId) -> u32 {
-        lock(&self.tables).capacity.get(event).copied().unwrap_or(0)
+        lock(&self.tables)
+            .capacity
+            .get(event)
+            .map_or(0, |h| u32::try_from(h.len()).unwrap_or(u32::MAX))
     }
 
     /// What the workflow does after the drink: the next order number (from 1).
@@ -203,9 +236,10 @@ impl OrderRepository for InMemoryStore {
             Some(stored) if stored.version == change.expected_version => {}
             _ => return Err(StoreError::Conflict),
         }
-        if change.release_capacity {
-            let n = t.capacity.entry(change.order.event_id.clone()).or_insert(0);
-            *n = n.saturating_sub(1);
+        if change.release_capacity
+            && let Some(held) = t.capacity.get_mut(&change.order.event_id)
+        {
+            held.remove(id.as_str());
         }
         t.orders.insert(id.clone(), change.order.clone());
         Ok(())
@@ -284,6 +318,10 @@ impl ConfigRepository for InMemoryStore {
             return Err(StoreError::Conflict);
         }
         t.configs.insert(config.event_id.clone(), config.clone());
+        t.gates.insert(
+            config.event_id.clone(),
+            (config.open, config.paused, config.max_orders_in_queue),
+        );
         Ok(())
     }
 }

@@ -71,6 +71,24 @@ struct Inner {
     /// Signalled when a batch is committed and the leader role is free again.
     batch_done: Condvar,
     tables: RwLock<HashMap<String, Arc<TableMeta>>>,
+    /// Capacity units consumed since the store opened, requested or not.
+    meter: CapacityMeter,
+}
+
+/// Read and write capacity units consumed, in thousandths (what on-demand tables bill as
+/// request units: 1 per 1 KB written, 1 per 4 KB read strongly, half of that eventually).
+#[derive(Debug, Default)]
+struct CapacityMeter {
+    read_milli: std::sync::atomic::AtomicU64,
+    write_milli: std::sync::atomic::AtomicU64,
+}
+
+/// Capacity units a store has consumed since it opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapacityUsed {
+    pub read_units: f64,
+    pub write_units: f64,
 }
 
 /// Writes waiting to be committed, and whether some caller is committing a batch now.
@@ -167,7 +185,7 @@ fn configure(conn: &Connection) -> Result<()> {
         // before one amortises those syncs over thousands of commits (no commit syncs under
         // synchronous=NORMAL, which survives a process crash but not power loss).
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;
-         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16000; PRAGMA wal_autocheckpoint=10000;
+         PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000;
          PRAGMA journal_size_limit=67108864;",
     )?;
     conn.set_prepared_statement_cache_capacity(64);
@@ -258,12 +276,20 @@ fn capacity_mode(mode: Option<&str>) -> Result<CapacityMode> {
 }
 
 fn consumed(
+    meter: &CapacityMeter,
     mode: CapacityMode,
     table: &str,
     units: &Units,
     read: bool,
 ) -> Option<ConsumedCapacity> {
     let total = units.total();
+    let milli = (total * 1000.0).round() as u64;
+    let counter = if read {
+        &meter.read_milli
+    } else {
+        &meter.write_milli
+    };
+    counter.fetch_add(milli, std::sync::atomic::Ordering::Relaxed);
     let (r, w) = if read {
         (Some(total), None)
     } else {
@@ -407,8 +433,22 @@ impl Store {
                 group: Mutex::new(Group::default()),
                 batch_done: Condvar::new(),
                 tables: RwLock::new(tables),
+                meter: CapacityMeter::default(),
             }),
         })
+    }
+
+    /// Capacity units consumed since the store opened, by every operation (whether or not it
+    /// asked for `ReturnConsumedCapacity`).
+    pub fn capacity_used(&self) -> CapacityUsed {
+        let m = &self.inner.meter;
+        let units = |a: &std::sync::atomic::AtomicU64| {
+            a.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0
+        };
+        CapacityUsed {
+            read_units: units(&m.read_milli),
+            write_units: units(&m.write_milli),
+        }
     }
 
     fn table(&self, name: &str) -> Result<Arc<TableMeta>> {
@@ -825,7 +865,13 @@ impl Store {
         })?;
         Ok(WriteItemOutput {
             attributes: if rv == "ALL_OLD" { result.old } else { None },
-            consumed_capacity: consumed(cap, &prepared.meta.def.name, &result.units, false),
+            consumed_capacity: consumed(
+                &self.inner.meter,
+                cap,
+                &prepared.meta.def.name,
+                &result.units,
+                false,
+            ),
         })
     }
 
@@ -865,7 +911,13 @@ impl Store {
         .filter(|a| !a.is_empty());
         Ok(WriteItemOutput {
             attributes,
-            consumed_capacity: consumed(cap, &prepared.meta.def.name, &result.units, false),
+            consumed_capacity: consumed(
+                &self.inner.meter,
+                cap,
+                &prepared.meta.def.name,
+                &result.units,
+                false,
+            ),
         })
     }
 
@@ -890,7 +942,13 @@ impl Store {
         })?;
         Ok(WriteItemOutput {
             attributes: if rv == "ALL_OLD" { result.old } else { None },
-            consumed_capacity: consumed(cap, &prepared.meta.def.name, &result.units, false),
+            consumed_capacity: consumed(
+                &self.inner.meter,
+                cap,
+                &prepared.meta.def.name,
+                &result.units,
+                false,
+            ),
         })
     }
 
@@ -919,7 +977,7 @@ impl Store {
         });
         Ok(GetItemOutput {
             item,
-            consumed_capacity: consumed(cap, &meta.def.name, &units, true),
+            consumed_capacity: consumed(&self.inner.meter, cap, &meta.def.name, &units, true),
         })
     }
 
@@ -1103,7 +1161,7 @@ impl Store {
         };
         let units = attribute_read(units, index);
         Ok(QueryOutput {
-            consumed_capacity: consumed(cap, &meta.def.name, &units, true),
+            consumed_capacity: consumed(&self.inner.meter, cap, &meta.def.name, &units, true),
             ..page.output
         })
     }
@@ -1197,7 +1255,7 @@ impl Store {
             index,
         );
         Ok(QueryOutput {
-            consumed_capacity: consumed(cap, &meta.def.name, &units, true),
+            consumed_capacity: consumed(&self.inner.meter, cap, &meta.def.name, &units, true),
             ..page.output
         })
     }
@@ -1273,7 +1331,7 @@ impl Store {
                         });
                     }
                 }
-                if let Some(cc) = consumed(cap, &plan.table, &units, true) {
+                if let Some(cc) = consumed(&self.inner.meter, cap, &plan.table, &units, true) {
                     caps.push(cc);
                 }
                 out.responses.insert(plan.table.clone(), items);
@@ -1348,7 +1406,7 @@ impl Store {
             consumed_capacity: (cap != CapacityMode::None).then(|| {
                 per_table
                     .iter()
-                    .filter_map(|(t, u)| consumed(cap, t, u, false))
+                    .filter_map(|(t, u)| consumed(&self.inner.meter, cap, t, u, false))
                     .collect()
             }),
         })
@@ -1486,7 +1544,7 @@ impl Store {
             consumed_capacity: (cap != CapacityMode::None).then(|| {
                 per_table
                     .iter()
-                    .filter_map(|(t, u)| consumed(cap, t, u, false))
+                    .filter_map(|(t, u)| consumed(&self.inner.meter, cap, t, u, false))
                     .collect()
             }),
         })
@@ -1558,7 +1616,7 @@ impl Store {
                 consumed_capacity: (cap != CapacityMode::None).then(|| {
                     per_table
                         .iter()
-                        .filter_map(|(t, u)| consumed(cap, t, u, true))
+                        .filter_map(|(t, u)| consumed(&self.inner.meter, cap, t, u, true))
                         .collect()
                 }),
             })

@@ -117,3 +117,25 @@ fn transactional_writes_cost_double() {
     let out = serde_json::to_value(s.transact_write_items(input).expect("transact")).expect("json");
     assert_eq!(out["ConsumedCapacity"][0]["CapacityUnits"], json!(6.0));
 }
+
+#[test]
+fn the_store_meters_every_operation_whether_or_not_it_asked_for_capacity() {
+    let s = store();
+    assert_eq!(
+        s.capacity_used(),
+        presso_dynamo::store::CapacityUsed::default()
+    );
+    // 1.5 KB without asking: 2 write units.
+    put(&s, item(1, 1536), "NONE");
+    // 100 bytes asking: 1 unit.
+    put(&s, item(2, 100), "TOTAL");
+    let get: GetItemInput = serde_json::from_value(json!({
+        "TableName": "Cap", "Key": {"pk": {"S": "p"}, "sk": {"N": "1"}}
+    }))
+    .expect("input");
+    s.get_item(get).expect("get");
+    let used = s.capacity_used();
+    assert_eq!(used.write_units, 3.0, "{used:?}");
+    // An eventually consistent read of up to 4 KB: half a unit.
+    assert_eq!(used.read_units, 0.5, "{used:?}");
+}

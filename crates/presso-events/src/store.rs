@@ -36,7 +36,70 @@ CREATE TABLE IF NOT EXISTS log_events (
     message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS log_events_by_group ON log_events (grp, seq);
+CREATE TABLE IF NOT EXISTS pending_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    rule_arn TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    target_arn TEXT NOT NULL,
+    input TEXT NOT NULL
+);
 ";
+
+/// A delivery accepted by `PutEvents` and not yet made (or dead-lettered): kept so a
+/// restarted presso makes it, as EventBridge keeps trying for up to a day.
+#[derive(Debug, Clone)]
+pub(crate) struct PendingRow {
+    pub seq: i64,
+    pub event_id: String,
+    pub rule_arn: String,
+    pub target_id: String,
+    pub target_arn: String,
+    pub input: String,
+}
+
+/// Stores the deliveries of one `PutEvents` in one transaction; answers their row ids.
+pub(crate) fn add_pending(
+    conn: &mut Connection,
+    rows: &[(&str, &str, &str, &str, String)],
+) -> rusqlite::Result<Vec<i64>> {
+    let tx = conn.transaction()?;
+    let mut ids = Vec::with_capacity(rows.len());
+    {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO pending_deliveries (event_id, rule_arn, target_id, target_arn, input) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for (event_id, rule_arn, target_id, target_arn, input) in rows {
+            stmt.execute(params![event_id, rule_arn, target_id, target_arn, input])?;
+            ids.push(tx.last_insert_rowid());
+        }
+    }
+    tx.commit()?;
+    Ok(ids)
+}
+
+pub(crate) fn remove_pending(conn: &Connection, seq: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM pending_deliveries WHERE seq = ?1")?
+        .execute([seq])?;
+    Ok(())
+}
+
+pub(crate) fn pending(conn: &Connection) -> rusqlite::Result<Vec<PendingRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, event_id, rule_arn, target_id, target_arn, input FROM pending_deliveries ORDER BY seq",
+    )?;
+    stmt.query_map([], |r| {
+        Ok(PendingRow {
+            seq: r.get(0)?,
+            event_id: r.get(1)?,
+            rule_arn: r.get(2)?,
+            target_id: r.get(3)?,
+            target_arn: r.get(4)?,
+            input: r.get(5)?,
+        })
+    })?
+    .collect()
+}
 
 /// A bus row.
 #[derive(Debug, Clone)]

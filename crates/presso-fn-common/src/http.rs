@@ -103,15 +103,56 @@ pub fn reply<T: Serialize>(
     }
 }
 
-/// A JSON body; an empty or malformed one is a 400 saying why.
+/// A JSON object body; an empty, malformed or non-object one is a 400 saying why. (serde
+/// would also read a struct from an array of its fields in order: `["Latte", []]` is not a
+/// drink request.)
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, UseCaseError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(UseCaseError::BadRequest(
             "a JSON body is required".to_owned(),
         ));
     }
-    serde_json::from_slice(body)
-        .map_err(|e| UseCaseError::BadRequest(format!("the body is not valid: {e}")))
+    // serde's messages quote the offending value: never echo more than a line of it.
+    let invalid = |e: serde_json::Error| {
+        let message: String = e.to_string().chars().take(200).collect();
+        UseCaseError::BadRequest(format!("the body is not valid: {message}"))
+    };
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(invalid)?;
+    if !value.is_object() {
+        return Err(UseCaseError::BadRequest(
+            "the body is not valid: a JSON object is required".to_owned(),
+        ));
+    }
+    serde_json::from_value(value).map_err(invalid)
+}
+
+/// The largest body API Gateway passes to a function (10 MB); the function's router takes
+/// anything the gateway let through.
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+/// An extractor's own refusal (a path parameter that is not UTF-8, say) is plain text; the
+/// API answers problem documents only.
+async fn problem_for_rejection(response: Response) -> Response {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !response.status().is_client_error() || !plain {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&bytes).into_owned();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    ProblemResponse::new(
+        &UseCaseError::BadRequest(detail),
+        Timestamp::from_millis(now),
+    )
+    .into_response()
 }
 
 /// The query string's parameters (the last value of a repeated name wins).
@@ -158,28 +199,34 @@ where
 {
     use std::sync::atomic::{AtomicBool, Ordering};
     let done = std::sync::Arc::new(AtomicBool::new(false));
-    router.layer(axum::middleware::from_fn(
-        move |request: axum::extract::Request, next: axum::middleware::Next| {
-            let (deps, seed, done) = (deps.clone(), seed.clone(), done.clone());
-            async move {
-                if !done.load(Ordering::Acquire) {
-                    match seed(deps).await {
-                        Ok(seeded) => {
-                            if seeded {
-                                tracing::info!(event_id = "default", "seeded the default event");
+    router
+        .layer(axum::middleware::map_response(problem_for_rejection))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let (deps, seed, done) = (deps.clone(), seed.clone(), done.clone());
+                async move {
+                    if !done.load(Ordering::Acquire) {
+                        match seed(deps).await {
+                            Ok(seeded) => {
+                                if seeded {
+                                    tracing::info!(
+                                        event_id = "default",
+                                        "seeded the default event"
+                                    );
+                                }
+                                done.store(true, Ordering::Release);
                             }
-                            done.store(true, Ordering::Release);
+                            Err(e) => tracing::warn!(
+                                error = %e,
+                                "could not seed the default event; trying again next request"
+                            ),
                         }
-                        Err(e) => tracing::warn!(
-                            error = %e,
-                            "could not seed the default event; trying again next request"
-                        ),
                     }
+                    next.run(request).await
                 }
-                next.run(request).await
-            }
-        },
-    ))
+            },
+        ))
 }
 
 #[cfg(test)]
@@ -193,6 +240,10 @@ mod tests {
         assert_eq!(err.status(), 400);
         let err = json_body::<presso_core::api::StoreStateRequest>(b"{\"state\":1}").unwrap_err();
         assert!(err.to_string().contains("not valid"), "{err}");
+        // A struct is not read from an array of its fields.
+        let err = json_body::<presso_core::api::StoreStateRequest>(b"[\"open\"]").unwrap_err();
+        assert!(err.to_string().contains("JSON object"), "{err}");
+        assert!(json_body::<presso_core::api::StoreStateRequest>(b"{\"state\":\"open\"}").is_ok());
         let q: Query = [("a".to_owned(), String::new())].into_iter().collect();
         assert!(required(&q, "a").is_err());
         assert_eq!(optional(&q, "a"), None);

@@ -69,6 +69,9 @@ struct Host {
     outcome: Option<Outcome>,
     /// Makes the next order-number update fail as DynamoDB's throttling would.
     fail_order_number: bool,
+    /// Writes to the capacity item (one on the usual path, two after reading the config).
+    capacity_writes: usize,
+    config_reads: usize,
 }
 
 fn customer() -> Principal {
@@ -98,9 +101,17 @@ fn order_id() -> OrderId {
 impl Host {
     /// An order as the validator leaves it, the workflow started on its `Validator.NewOrder`.
     fn start(config: StoreConfig, fail_order_number: bool) -> Host {
+        Self::start_with(config, fail_order_number, true)
+    }
+
+    /// `gate: false`: the capacity item has no gate (a table from before gates existed).
+    fn start_with(config: StoreConfig, fail_order_number: bool, gate: bool) -> Host {
         let store = InMemoryStore::with_config(config);
+        if !gate {
+            store.clear_gate(&event_id());
+        }
         // Another order holds one unit throughout.
-        assert!(store.take_capacity(&event_id(), 100));
+        assert!(store.take_capacity(&event_id(), "another-order", 100));
         let order = Order::new_pending(
             order_id(),
             event_id(),
@@ -130,6 +141,8 @@ impl Host {
             resumed_seen: 0,
             outcome: None,
             fail_order_number,
+            capacity_writes: 0,
+            config_reads: 0,
         };
         host.run(actions);
         host
@@ -152,6 +165,7 @@ impl Host {
                     let parameters = t.parameters.clone();
                     match t.resource_name.as_str() {
                         "getItem" => {
+                            self.config_reads += 1;
                             let pk = parameters["Key"]["PK"]["S"].as_str().unwrap();
                             assert_eq!(pk, keys::config_pk(&event_id()));
                             let config = presso_core::testing::block_on(ConfigRepository::get(
@@ -208,23 +222,47 @@ impl Host {
         self.resume_waits();
     }
 
+    /// The order a capacity write is for: its `:order` string set of one, equal to `:id`.
+    fn holder(p: &Value) -> String {
+        let values = &p["ExpressionAttributeValues"];
+        let id = values[":id"]["S"].as_str().expect(":id").to_owned();
+        assert_eq!(values[":order"], json!({"SS": [id.clone()]}));
+        id
+    }
+
     fn update_item(&mut self, task_id: u64, p: &Value) {
         let pk = p["Key"]["PK"]["S"].as_str().unwrap();
         if pk == keys::capacity_counter_pk(&event_id()) {
             assert_eq!(
-                p["ConditionExpression"],
-                keys::expressions::TAKE_CAPACITY_CONDITION
-            );
-            assert_eq!(
                 p["UpdateExpression"],
                 keys::expressions::TAKE_CAPACITY_UPDATE
             );
-            let max: u32 = p["ExpressionAttributeValues"][":max"]["N"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            if self.store.take_capacity(&event_id(), max) {
+            self.capacity_writes += 1;
+            let taken =
+                if p["ConditionExpression"] == keys::expressions::GATED_TAKE_CAPACITY_CONDITION {
+                    assert_eq!(
+                        p["ExpressionAttributeValues"][":true"],
+                        json!({"BOOL": true})
+                    );
+                    assert_eq!(
+                        p["ExpressionAttributeValues"][":false"],
+                        json!({"BOOL": false})
+                    );
+                    self.store
+                        .take_capacity_gated(&event_id(), &Self::holder(p))
+                } else {
+                    assert_eq!(
+                        p["ConditionExpression"],
+                        keys::expressions::TAKE_CAPACITY_CONDITION
+                    );
+                    let max: u32 = p["ExpressionAttributeValues"][":max"]["N"]
+                        .as_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    self.store.take_capacity(&event_id(), &Self::holder(p), max)
+                };
+            if taken {
                 self.command(Command::TaskSucceeded {
                     task_id,
                     output: json!({}),
@@ -295,10 +333,17 @@ impl Host {
                 .exe
                 .task_for_token(token.as_str())
                 .expect("the token of a waiting task");
-            self.command(Command::TaskSucceeded {
-                task_id,
-                output: serde_json::from_str(&resumption.output_json()).unwrap(),
-            });
+            match resumption.failure() {
+                Some((error, cause)) => self.command(Command::TaskFailed {
+                    task_id,
+                    error: error.to_owned(),
+                    cause: Some(cause.to_owned()),
+                }),
+                None => self.command(Command::TaskSucceeded {
+                    task_id,
+                    output: serde_json::from_str(&resumption.output_json()).unwrap(),
+                }),
+            }
         }
     }
 
@@ -406,6 +451,35 @@ fn the_happy_path_takes_capacity_numbers_the_order_and_releases_capacity_on_comp
             "only the two waits hand a token over: {t}"
         );
     }
+}
+
+#[test]
+fn a_made_order_costs_five_state_transitions_one_capacity_write_and_no_config_read() {
+    let mut host = Host::start(config(), false);
+    host.submit_drink();
+    host.barista(orders::OrderAction::Make);
+    host.barista(orders::OrderAction::Complete);
+    assert_eq!(host.status(), Status::Succeeded);
+    assert_eq!(host.exe.transitions(), 5);
+    assert_eq!((host.capacity_writes, host.config_reads), (1, 0));
+}
+
+#[test]
+fn without_a_gate_the_workflow_reads_the_config_and_still_takes_capacity_once() {
+    let mut host = Host::start_with(config(), false, false);
+    assert_eq!((host.capacity_writes, host.config_reads), (2, 1));
+    assert_eq!(host.store.capacity_in_use(&event_id()), 2);
+    host.submit_drink();
+    host.barista(orders::OrderAction::Make);
+    host.barista(orders::OrderAction::Complete);
+    assert_eq!(host.status(), Status::Succeeded);
+    assert_eq!(host.emitted.last().unwrap().1["outcome"], "completed");
+    host.assert_capacity_released();
+    // Closed, without a gate: the config says so.
+    let closed = config().with_store_state(StoreState::Closed, Timestamp::from_millis(T0));
+    let host = Host::start_with(closed, false, false);
+    assert_eq!(host.emitted[0].1["reason"], "storeClosed");
+    assert_eq!(host.store.capacity_in_use(&event_id()), 1);
 }
 
 #[test]

@@ -70,7 +70,10 @@ async fn a_customer_timeout_times_the_order_out_and_releases_its_capacity_once()
     let deps = deps();
     let order = pending();
     deps.store.create(&order).await.unwrap();
-    assert!(deps.store.take_capacity(&order.event_id, 5));
+    assert!(
+        deps.store
+            .take_capacity(&order.event_id, order.order_id.as_str(), 5)
+    );
     let started = order
         .record_workflow_started(TaskToken::parse("first").unwrap(), now())
         .unwrap()
@@ -82,7 +85,10 @@ async fn a_customer_timeout_times_the_order_out_and_releases_its_capacity_once()
     assert_eq!(out["handled"], "applied");
     assert_eq!(stored(&deps).status(), OrderStatus::TimedOut);
     assert_eq!(deps.store.capacity_in_use(&order.event_id), 0);
-    assert!(deps.store.take_capacity(&order.event_id, 5));
+    assert!(
+        deps.store
+            .take_capacity(&order.event_id, order.order_id.as_str(), 5)
+    );
     handle(&deps, lambda_event("order-timeouts", "customer-timed-out"))
         .await
         .unwrap();

@@ -18,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve AWS's wire protocols (and later the app) on one port.
     Serve(ServeArgs),
+    /// Play displays, customers and baristas against a running system, with live figures.
+    Robot(presso_robot::Options),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -135,8 +137,32 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Config, clap::Error> {
         let cli = Cli::try_parse_from(std::iter::once("presso").chain(args.iter().copied()))?;
-        let Command::Serve(a) = cli.command;
-        Ok(a.into())
+        match cli.command {
+            Command::Serve(a) => Ok(a.into()),
+            Command::Robot(_) => panic!("not a serve command"),
+        }
+    }
+
+    #[test]
+    fn robot_parses_its_rate_and_duration() {
+        let cli = Cli::try_parse_from([
+            "presso",
+            "robot",
+            "--rate",
+            "250",
+            "--duration",
+            "5",
+            "--events",
+            "0",
+            "--raise-limits",
+        ])
+        .unwrap();
+        let Command::Robot(o) = cli.command else {
+            panic!("not robot")
+        };
+        assert_eq!((o.rate, o.duration, o.events), (250.0, 5.0, 0));
+        assert!(o.raise_limits);
+        assert_eq!(o.url, "http://127.0.0.1:8080");
     }
 
     #[test]

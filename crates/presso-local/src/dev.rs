@@ -8,6 +8,9 @@
 //!   (`arn:aws:logs:...:log-group:NAME`) received, as `{logGroupName, count, events:
 //!   [{timestamp, message}]}` (`count` is the total; `events` the newest 1000).
 //!
+//! - `GET /_presso/usage`: what presso has done since it started, counted as AWS bills it
+//!   (see [`crate::usage`]).
+//!
 //! Failures answer `application/problem+json`.
 
 use crate::server::AppState;
@@ -28,6 +31,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/_presso/outbox/{email}/latest", get(outbox_latest))
         .route("/_presso/dead-letters", get(dead_letters))
         .route("/_presso/logs/{*name}", get(logs))
+        .route("/_presso/usage", get(usage))
 }
 
 fn problem(status: StatusCode, detail: String) -> Response {
@@ -65,6 +69,10 @@ async fn outbox_latest(State(state): State<Arc<AppState>>, Path(email): Path<Str
         ),
         Err(e) => internal(e),
     }
+}
+
+async fn usage(State(state): State<Arc<AppState>>) -> Response {
+    Json(crate::usage::snapshot(&state)).into_response()
 }
 
 async fn dead_letters(State(state): State<Arc<AppState>>) -> Response {

@@ -24,6 +24,7 @@ pub mod iot;
 pub mod realtime;
 pub mod server;
 pub mod stepfunctions;
+pub mod usage;
 
 pub use config::{Config, Storage};
 
@@ -46,6 +47,8 @@ pub enum ServeError {
     Events(#[from] presso_events::OpenError),
     #[error("cannot start the app: {0}")]
     App(#[from] app::AppError),
+    #[error("cannot resume EventBridge's pending deliveries: {0}")]
+    Deliveries(#[from] presso_events::EventsError),
 }
 
 /// Serves every service on `listener` until `shutdown` resolves, then stops accepting,
@@ -83,10 +86,15 @@ pub async fn run(
         broker: broker.clone(),
         mqtt_auth,
         events,
+        meter: Arc::new(usage::Meter::default()),
     });
     // The template's app (functions, HTTP API, the apps): see `app`.
     let hosted = app::host::start_for(&config, listener.local_addr()?, &state).await?;
     let event_targets = state.events.targets.clone();
+    // What a killed presso left running (executions, timers, deliveries): now that the bus,
+    // the functions and the state machines are all wired.
+    state.stepfunctions.service.start();
+    state.events.service.resume_pending()?;
     let app = server::router(state).merge(hosted.router);
     let addr = listener.local_addr()?;
     tracing::info!(

@@ -29,6 +29,15 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot bind {}:{}", config.host, config.port))?;
             presso_local::run(listener, shutdown_signal(), config).await?;
         }
+        Command::Robot(options) => {
+            let report_path = options.report.clone();
+            let report = presso_robot::run(options).await?;
+            print!("{}", report.table());
+            println!("report: {}", report_path.display());
+            if report.finished == 0 {
+                anyhow::bail!("no journey finished");
+            }
+        }
     }
     Ok(())
 }

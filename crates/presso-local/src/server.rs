@@ -25,6 +25,8 @@ pub struct AppState {
     pub broker: presso_mqtt::Broker,
     pub mqtt_auth: Arc<crate::realtime::JwtAuthorizer>,
     pub events: events::Events,
+    /// What presso has done, counted as AWS bills it (`GET /_presso/usage`).
+    pub meter: Arc<crate::usage::Meter>,
 }
 
 /// The router serving every service on one port.

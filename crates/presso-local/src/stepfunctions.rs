@@ -95,6 +95,8 @@ impl StepFunctions {
                 data_dir: options.data_dir,
                 region: options.region,
                 account: options.account,
+                // The bus and the functions are wired after the service opens.
+                hold_until_started: true,
             },
             hooks,
         )?;

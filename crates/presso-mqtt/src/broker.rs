@@ -132,12 +132,25 @@ pub(crate) struct Inner {
     shutdown: watch::Sender<bool>,
     /// Sessions alive (connected or still in CONNECT), so shutdown can wait for zero.
     active: watch::Sender<usize>,
+    /// Messages published and delivered since the broker started, in the 5 KB units IoT Core
+    /// bills.
+    published_units: AtomicU64,
+    delivered_units: AtomicU64,
 }
 
 /// A cheaply cloneable handle to one broker.
 #[derive(Clone)]
 pub struct Broker {
     pub(crate) inner: Arc<Inner>,
+}
+
+/// Messages the broker has carried, in IoT Core's 5 KB billing units.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MessagingUsage {
+    /// Server-side publications (the IoT data plane's `Publish`).
+    pub published: u64,
+    /// Deliveries to subscribers.
+    pub delivered: u64,
 }
 
 impl std::fmt::Debug for Broker {
@@ -164,12 +177,23 @@ impl Broker {
                 next_session: AtomicU64::new(1),
                 shutdown: watch::channel(false).0,
                 active: watch::channel(0).0,
+                published_units: AtomicU64::new(0),
+                delivered_units: AtomicU64::new(0),
             }),
         }
     }
 
     pub fn config(&self) -> &BrokerConfig {
         &self.inner.config
+    }
+
+    /// Messages published and delivered since the broker started, each counted in 5 KB units
+    /// as IoT Core bills messaging.
+    pub fn usage(&self) -> MessagingUsage {
+        MessagingUsage {
+            published: self.inner.published_units.load(Ordering::Relaxed),
+            delivered: self.inner.delivered_units.load(Ordering::Relaxed),
+        }
     }
 
     /// Publishes from the server side (the IoT data plane's `Publish`): returns how many
@@ -188,6 +212,10 @@ impl Broker {
         if size > max {
             return Err(PublishError::TooLarge { size, max });
         }
+        let units = payload.len().div_ceil(5 * 1024).max(1) as u64;
+        self.inner
+            .published_units
+            .fetch_add(units, Ordering::Relaxed);
         let topics = self
             .inner
             .topics
@@ -231,6 +259,9 @@ impl Broker {
                 Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
+        self.inner
+            .delivered_units
+            .fetch_add(units * delivered as u64, Ordering::Relaxed);
         Ok(delivered)
     }
 

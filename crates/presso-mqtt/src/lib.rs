@@ -58,6 +58,6 @@ mod transport;
 mod ws;
 
 pub use auth::{Authorizer, ConnectRefused, Principal, broker_refuses_filter};
-pub use broker::{Broker, BrokerConfig, PublishError};
+pub use broker::{Broker, BrokerConfig, MessagingUsage, PublishError};
 pub use codec::QoS;
 pub use ws::{SUBPROTOCOL, websocket_handler};

@@ -502,6 +502,14 @@ async fn in_process_publish_reaches_subscribers_at_qos_0_and_1() {
             .publish("serverlesspresso-config-nobody", payload, QoS::AtLeastOnce),
         Ok(0)
     );
+    // Metered as IoT Core bills: every publication, and every delivery, per 5 KB started.
+    let big = Bytes::from(vec![b'x'; 5 * 1024 + 1]);
+    app.broker
+        .publish("serverlesspresso-config-nobody", big, QoS::AtMostOnce)
+        .expect("publish");
+    let usage = app.broker.usage();
+    assert_eq!(usage.published, 2 + 1 + 2, "{usage:?}");
+    assert_eq!(usage.delivered, 8, "{usage:?}");
 }
 
 #[tokio::test]

@@ -104,6 +104,11 @@ pub fn open(dir: Option<&Path>) -> Result<Connection, SfnError> {
             conn.pragma_update(None, "synchronous", "NORMAL")?;
             // One process owns the file: no per-transaction file locking.
             conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
+            // History grows by tens of KB per execution: with SQLite's default 2 MB page
+            // cache the hot pages (running executions, open tokens) fall out of it once the
+            // file is a few hundred MB, and every step becomes reads. 64 MB keeps them.
+            conn.pragma_update(None, "cache_size", -65536)?;
+            conn.pragma_update(None, "temp_store", "MEMORY")?;
             conn
         }
         None => Connection::open_in_memory()?,

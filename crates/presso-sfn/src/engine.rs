@@ -32,6 +32,11 @@ pub struct ServiceConfig {
     pub data_dir: Option<PathBuf>,
     pub region: String,
     pub account: String,
+    /// Hold the executions a previous run left (and every timer) until [`Service::start`]:
+    /// for a host whose hooks (the bus, the functions) are wired after the service opens, so
+    /// nothing a reopened execution does goes to a target that is not there yet. API calls
+    /// are answered meanwhile.
+    pub hold_until_started: bool,
 }
 
 impl ServiceConfig {
@@ -41,6 +46,7 @@ impl ServiceConfig {
             data_dir: None,
             region: "us-east-1".into(),
             account: "000000000000".into(),
+            hold_until_started: false,
         }
     }
 }
@@ -57,6 +63,8 @@ pub(crate) enum Msg {
         result: Result<Value, TaskError>,
     },
     Wake,
+    /// Ends the hold of [`ServiceConfig::hold_until_started`].
+    Start,
     Shutdown,
 }
 
@@ -68,6 +76,7 @@ pub struct Service {
 
 struct Handle {
     tx: mpsc::Sender<Msg>,
+    usage: Arc<Metered>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -88,6 +97,7 @@ impl Service {
             .map_err(|_| SfnError::Internal("Service::open needs a tokio runtime".into()))?;
         let conn = db::open(config.data_dir.as_deref())?;
         let (tx, rx) = mpsc::channel();
+        let usage = Arc::new(Metered::default());
         let mut core = Core {
             conn,
             config,
@@ -97,7 +107,10 @@ impl Service {
             defs: HashMap::new(),
             timers: BTreeSet::new(),
             timer_at: HashMap::new(),
+            usage: usage.clone(),
+            holding: false,
         };
+        core.holding = core.config.hold_until_started;
         let recovered = core.recover()?;
         let thread = std::thread::Builder::new()
             .name("presso-sfn".into())
@@ -106,9 +119,25 @@ impl Service {
         Ok(Service {
             inner: Arc::new(Handle {
                 tx,
+                usage,
                 thread: Mutex::new(Some(thread)),
             }),
         })
+    }
+
+    /// Ends the hold of [`ServiceConfig::hold_until_started`]: reopened executions and timers
+    /// run from now on.
+    pub fn start(&self) {
+        let _ = self.inner.tx.send(Msg::Start);
+    }
+
+    /// State transitions and finished executions since the service opened.
+    pub fn usage(&self) -> Usage {
+        use std::sync::atomic::Ordering::Relaxed;
+        Usage {
+            state_transitions: self.inner.usage.transitions.load(Relaxed),
+            executions_finished: self.inner.usage.finished.load(Relaxed),
+        }
     }
 
     /// Answers one API call by its operation name (`StartExecution`) and JSON body.
@@ -200,6 +229,25 @@ pub(crate) struct Core {
     /// Pending timers by deadline (the copy of the `timers` table the driver sleeps on).
     timers: BTreeSet<(i64, String, u64)>,
     timer_at: HashMap<(String, u64), i64>,
+    usage: Arc<Metered>,
+    /// See [`ServiceConfig::hold_until_started`].
+    holding: bool,
+}
+
+/// What the service has done since it opened, as AWS bills it.
+#[derive(Debug, Default)]
+struct Metered {
+    transitions: std::sync::atomic::AtomicU64,
+    finished: std::sync::atomic::AtomicU64,
+}
+
+/// State transitions and executions finished since the service opened (an execution's
+/// transitions count when it ends).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub state_transitions: u64,
+    pub executions_finished: u64,
 }
 
 const MAX_BATCH: usize = 512;
@@ -256,14 +304,29 @@ impl Core {
     }
 
     fn run(mut self, rx: mpsc::Receiver<Msg>, recovered: Vec<Work>) {
-        if !recovered.is_empty() {
-            let mut b = Batch {
-                work: recovered.into(),
-                ..Batch::default()
-            };
-            self.commit_batch(&mut b, Vec::new());
-        }
+        let mut held = Some(recovered);
         loop {
+            if self.holding && held.is_some() {
+                // Held: answer calls, fire nothing, until the host says start.
+                let Ok(m) = rx.recv() else { return };
+                match m {
+                    Msg::Start => self.holding = false,
+                    Msg::Shutdown => return,
+                    m => {
+                        self.handle_batch(vec![m]);
+                        continue;
+                    }
+                }
+            }
+            if let Some(recovered) = held.take()
+                && !recovered.is_empty()
+            {
+                let mut b = Batch {
+                    work: recovered.into(),
+                    ..Batch::default()
+                };
+                self.commit_batch(&mut b, Vec::new());
+            }
             let first = match self.timers.first().map(|t| t.0) {
                 Some(at) => {
                     let delay = self.hooks.clock.real_delay_until(at);
@@ -337,11 +400,13 @@ impl Core {
                         tracing::error!(exec, task_id, error = %e, "cannot record a task result");
                     }
                 }
-                Msg::Wake | Msg::Shutdown => {}
+                Msg::Wake | Msg::Start | Msg::Shutdown => {}
             }
         }
         b.now = self.hooks.clock.now_ms();
-        if let Err(e) = self.fire_due_timers(&mut b) {
+        if self.holding {
+            // Held: what the calls did is committed; timers wait for the start.
+        } else if let Err(e) = self.fire_due_timers(&mut b) {
             tracing::error!(error = %e, "cannot fire timers");
         }
         self.commit_batch(&mut b, replies);
@@ -665,6 +730,9 @@ impl Core {
                 }
                 Action::Finished(o) => {
                     finished = true;
+                    use std::sync::atomic::Ordering::Relaxed;
+                    self.usage.transitions.fetch_add(exe.transitions(), Relaxed);
+                    self.usage.finished.fetch_add(1, Relaxed);
                     let status = status_name(o.status);
                     let output = o.output.as_ref().map(|v| v.to_string());
                     self.conn

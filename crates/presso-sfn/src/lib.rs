@@ -22,7 +22,7 @@ mod error;
 pub mod hooks;
 mod tasks;
 
-pub use engine::{Service, ServiceConfig};
+pub use engine::{Service, ServiceConfig, Usage};
 pub use error::SfnError;
 pub use hooks::{
     Clock, DynamoDb, EventSink, FunctionInvoker, Hooks, NoDynamoDb, NoFunctions,

@@ -187,6 +187,26 @@ async fn a_pass_machine_succeeds_within_start_execution() {
 }
 
 #[tokio::test]
+async fn finished_executions_count_their_state_transitions() {
+    let f = fixture(None);
+    assert_eq!(f.svc.usage(), presso_sfn::Usage::default());
+    let sm = f
+        .machine(
+            "three",
+            json!({"StartAt": "A", "States": {
+                "A": {"Type": "Pass", "Next": "B"},
+                "B": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "C"}], "Default": "C"},
+                "C": {"Type": "Succeed"}}}),
+        )
+        .await;
+    f.start(&sm, json!({"x": 1})).await;
+    f.start(&sm, json!({"x": 2})).await;
+    let u = f.svc.usage();
+    assert_eq!(u.executions_finished, 2);
+    assert_eq!(u.state_transitions, 6, "{u:?}");
+}
+
+#[tokio::test]
 async fn a_callback_task_completes_on_send_task_success_and_its_token_is_then_spent() {
     let f = fixture(None);
     let sm = f.machine("cb", callback(60)).await;

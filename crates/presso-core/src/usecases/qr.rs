@@ -6,12 +6,13 @@ use crate::config::StoreState;
 use crate::events::{BucketSnapshot, Event, NewOrder, messages};
 use crate::identity::Principal;
 use crate::ids::{EventId, OrderId, QrToken};
-use crate::order::{Order, Wait};
+use crate::order::{Order, OrderStatus, Wait};
 use crate::ports::{
     Clock, ConfigRepository, EventPublisher, OrderRepository, QrRepository, Randomness,
     TakeTokenError,
 };
 use crate::qr::{QrBucket, QrError, WINDOW_MS, WindowId, accepting_windows, find_bucket_for};
+use crate::time::Timestamp;
 
 /// The ports of the validator.
 pub struct QrPorts<'a, S, E, C, R> {
@@ -65,6 +66,20 @@ where
 /// grace), the store state and the customer's open orders; then, in one transaction, takes a
 /// token and creates the pending order owned by the caller; then emits `Validator.NewOrder`,
 /// which starts the workflow.
+/// How long past its drink deadline a still-pending order must be before it counts as an
+/// orphan: an order whose workflow never started, because the process died between storing
+/// it and publishing its `Validator.NewOrder` (its customer was never answered). A live
+/// workflow times a pending order out at the deadline, so by then it is long finished.
+pub const ORPHAN_AFTER_SECONDS: i64 = 15 * 60;
+
+/// Still pending long after its drink deadline: no workflow is looking after it, and it does
+/// not count against its customer's open orders.
+pub fn is_orphan(order: &Order, now: Timestamp) -> bool {
+    order.status() == OrderStatus::Pending
+        && now.millis_since(order.created_at)
+            > (i64::from(Wait::DRINK_SECONDS) + ORPHAN_AFTER_SECONDS) * 1000
+}
+
 pub async fn verify_qr_and_create_order<S, E, C, R>(
     ports: &QrPorts<'_, S, E, C, R>,
     principal: &Principal,
@@ -88,12 +103,13 @@ where
         StoreState::Open => {}
     }
 
+    let now = ports.clock.now();
     let open_orders = ports
         .store
         .list_by_user(&caller.user_id, MAX_LIST)
         .await?
         .iter()
-        .filter(|o| &o.event_id == event && !o.is_finished())
+        .filter(|o| &o.event_id == event && !o.is_finished() && !is_orphan(o, now))
         .count();
     if open_orders >= usize::try_from(config.max_orders_per_user).unwrap_or(usize::MAX) {
         return Err(UseCaseError::TooManyOpenOrders {
@@ -101,7 +117,6 @@ where
         });
     }
 
-    let now = ports.clock.now();
     let mut buckets = Vec::new();
     for window in accepting_windows(now) {
         if let Some(b) = ports.store.get_bucket(event, window).await? {

@@ -132,7 +132,7 @@ impl World {
 
     /// The workflow's first steps: take capacity, then hand over the first wait's token.
     fn workflow_started(&self, id: &OrderId) -> Handled {
-        assert!(self.store.take_capacity(&ev(), 20));
+        assert!(self.store.take_capacity(&ev(), id.as_str(), 20));
         let o = self.order(id);
         let e = WorkflowStarted {
             order_id: id.clone(),
@@ -489,6 +489,33 @@ fn max_orders_per_user_counts_the_users_unfinished_orders_in_the_event() {
     );
     w.act(&alice, &id, OrderAction::Cancel).unwrap();
     assert!(w.scan(&alice).is_ok(), "a finished order no longer counts");
+}
+
+#[test]
+fn an_orphan_pending_order_no_workflow_looks_after_does_not_block_its_customer() {
+    let w = World::with(|c| c.max_orders_per_user = 1);
+    let alice = customer("alice");
+    // Stored, but its workflow never started (the process died before the event).
+    let orphan = crate::order::Order::new_pending(
+        crate::ids::OrderId::parse("orphan-1").unwrap(),
+        ev(),
+        crate::ids::UserId::parse("alice").unwrap(),
+        None,
+        w.clock.now(),
+    );
+    w.store.insert_order(orphan.clone());
+    let err = w.scan(&alice).unwrap_err();
+    assert_eq!(
+        err.code(),
+        "too_many_open_orders",
+        "a young pending order counts"
+    );
+    w.clock.advance_millis(
+        (i64::from(crate::order::Wait::DRINK_SECONDS) + qr::ORPHAN_AFTER_SECONDS + 1) * 1000,
+    );
+    assert!(qr::is_orphan(&orphan, w.clock.now()));
+    // The orphan no longer counts.
+    assert!(w.scan(&alice).is_ok());
 }
 
 #[test]
@@ -997,7 +1024,7 @@ fn a_drink_and_the_workflow_start_arriving_together_resume_exactly_once() {
         let w = World::new();
         let alice = customer("alice");
         let id = w.scan(&alice).unwrap();
-        assert!(w.store.take_capacity(&ev(), 20));
+        assert!(w.store.take_capacity(&ev(), id.as_str(), 20));
         let started = WorkflowStarted {
             order_id: id.clone(),
             user_id: UserId::parse("alice").unwrap(),

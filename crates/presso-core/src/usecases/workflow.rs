@@ -4,26 +4,31 @@
 //! The contract with the state machine (`statemachine/order-processor.asl.json`), whose input
 //! is the `Validator.NewOrder` envelope (`$.detail.orderId`, `$.detail.userId`,
 //! `$.detail.eventId`):
-//! 1. read the config item (`PK = config-<eventId>`); unless `open` is true and `paused` is not
-//!    true, emit `OrderProcessor.ShopUnavailable` with `reason` `storeClosed` / `storePaused`
-//!    and end;
-//! 2. take capacity on the counter `capacity-<eventId>` with
+//! 1. take capacity on `capacity-<eventId>`: add the order's id to its holders with
 //!    [`crate::keys::expressions::TAKE_CAPACITY_UPDATE`] on condition
-//!    [`crate::keys::expressions::TAKE_CAPACITY_CONDITION`] (`:max` = `maxOrdersInQueue`); on
-//!    `ConditionalCheckFailed` emit `ShopUnavailable` with `reason` `atCapacity` and end;
-//! 3. `events:putEvents.waitForTaskToken` `OrderProcessor.WorkflowStarted` with
+//!    [`crate::keys::expressions::GATED_TAKE_CAPACITY_CONDITION`] (the gate the config writes:
+//!    open, not paused, fewer holders than `maxOrdersInQueue`). Taking again after a crash
+//!    changes nothing. On `ConditionalCheckFailed`, read the config item (`PK =
+//!    config-<eventId>`): unless `open` is true and `paused` is not true, emit
+//!    `OrderProcessor.ShopUnavailable` with `reason` `storeClosed` / `storePaused` and end;
+//!    else take with [`crate::keys::expressions::TAKE_CAPACITY_CONDITION`] (`:max` =
+//!    `maxOrdersInQueue`), and on `ConditionalCheckFailed` emit `ShopUnavailable` with
+//!    `reason` `atCapacity` and end;
+//! 2. `events:putEvents.waitForTaskToken` `OrderProcessor.WorkflowStarted` with
 //!    `HeartbeatSeconds` [`crate::order::Wait::DRINK_SECONDS`]; on `States.Timeout` emit
-//!    `OrderProcessor.OrderTimeOut` (`cause` "Customer timedout") and end;
-//! 4. Choice on `$.outcome` of the task output (see [`crate::order::Resumption`]):
-//!    `cancelled` → step 7; `submitted` → go on;
-//! 5. allocate the number with [`crate::keys::expressions::NEXT_ORDER_NUMBER`] on
+//!    `OrderProcessor.OrderTimeOut` (`cause` "Customer timedout") and end; resumed with
+//!    success when the drink is given, failed with `OrderCancelled` when the order is cancelled
+//!    (→ step 5; see [`crate::order::Resumption`]);
+//! 3. allocate the number with [`crate::keys::expressions::NEXT_ORDER_NUMBER`] on
 //!    `orderID-<eventId>` (`ReturnValues UPDATED_NEW`);
-//! 6. `putEvents.waitForTaskToken` `OrderProcessor.WaitingCompletion` with `orderNumber` and
+//! 4. `putEvents.waitForTaskToken` `OrderProcessor.WaitingCompletion` with `orderNumber` and
 //!    `HeartbeatSeconds` [`crate::order::Wait::BARISTA_SECONDS`]; on `States.Timeout` emit
-//!    `OrderTimeOut` (`cause` "Barista timedout") and end;
-//! 7. emit `OrderProcessor.orderFinished` (with `outcome`) and end;
-//! 8. a catch-all on every state after step 2 emits `OrderProcessor.OrderFailed` with
-//!    `capacityTaken: true` (before it: `false`).
+//!    `OrderTimeOut` (`cause` "Barista timedout") and end; `OrderCancelled` → step 5;
+//! 5. emit `OrderProcessor.orderFinished` (with `outcome`) and end;
+//! 6. a catch-all on every state after capacity is taken emits `OrderProcessor.OrderFailed`
+//!    with `capacityTaken: true` (before it: `false`).
+//!
+//! An order that is made costs five state transitions.
 //!
 //! The state machine never releases capacity: the write that finishes the order does, once.
 

@@ -37,6 +37,8 @@ pub struct Route {
     pub method: String,
     pub authorizer: Option<JwtAuthorizer>,
     pub scopes: Vec<String>,
+    /// The function behind the route (its `FunctionName`), for the meter.
+    pub function: String,
     pub router: Router,
 }
 
@@ -49,6 +51,7 @@ pub struct Api {
 /// What every route handler shares.
 #[derive(Clone)]
 pub struct Gateway {
+    pub meter: Arc<crate::usage::Meter>,
     pub cognito: Arc<IdentityProvider>,
     pub account_id: String,
 }
@@ -86,12 +89,28 @@ pub fn router(gateway: Gateway, api: Api) -> Router {
         let api_id = api_id.clone();
         router = router.route(
             &axum_path(&path),
-            any(move |params: RawPathParams, req: Request| {
-                let routes = routes.clone();
-                let gateway = gateway.clone();
-                let api_id = api_id.clone();
-                async move { dispatch(&gateway, &api_id, &routes, params, req).await }
-            }),
+            any(
+                move |params: Result<
+                    RawPathParams,
+                    axum::extract::rejection::RawPathParamsRejection,
+                >,
+                      req: Request| {
+                    let routes = routes.clone();
+                    let gateway = gateway.clone();
+                    let api_id = api_id.clone();
+                    async move {
+                        match params {
+                            Ok(params) => dispatch(&gateway, &api_id, &routes, params, req).await,
+                            // A path parameter that does not decode to UTF-8: the gateway's own
+                            // 400, as it answers what it cannot route.
+                            Err(_) => {
+                                gateway.meter.api_request();
+                                message(StatusCode::BAD_REQUEST, "Bad Request")
+                            }
+                        }
+                    }
+                },
+            ),
         );
     }
     if let Some(cors) = &api.api.cors {
@@ -161,6 +180,7 @@ async fn dispatch(
     params: RawPathParams,
     req: Request,
 ) -> Response {
+    gateway.meter.api_request();
     let method = req.method().as_str().to_string();
     let Some(route) = routes
         .iter()
@@ -216,10 +236,13 @@ async fn dispatch(
         .with_request_context(RequestContext::ApiGatewayV2(context))
         .with_path_parameters(path_params)
         .with_query_string_parameters(query);
-    match route.router.clone().oneshot(req).await {
+    let t = std::time::Instant::now();
+    let resp = match route.router.clone().oneshot(req).await {
         Ok(resp) => resp,
         Err(never) => match never {},
-    }
+    };
+    gateway.meter.invoked(&route.function, t.elapsed());
+    resp
 }
 
 /// Why the authorizer turned a request away.

@@ -54,6 +54,7 @@ pub async fn start_for(
         cognito: state.cognito.clone(),
         events: Some(state.events.service.clone()),
         step_functions: Some(step_functions(&state.stepfunctions)),
+        meter: state.meter.clone(),
     };
     let static_dir = super::static_dir(config.static_dir.as_deref());
     let app = super::start(

@@ -60,6 +60,8 @@ pub struct Services {
     pub events: Option<presso_events::EventBridge>,
     /// Step Functions, when the host runs it.
     pub step_functions: Option<SfnCall>,
+    /// Counts API requests and function invocations.
+    pub meter: Arc<crate::usage::Meter>,
 }
 
 /// What `start` needs besides the services.
@@ -130,6 +132,20 @@ macro_rules! event_function {
             }))
         })
     };
+}
+
+/// Counts each invocation of `handler` and its duration.
+fn metered(handler: EventHandler, name: &str, meter: Arc<crate::usage::Meter>) -> EventHandler {
+    let name: Arc<str> = Arc::from(name);
+    functions::event_handler(move |event| {
+        let (handler, name, meter) = (handler.clone(), name.clone(), meter.clone());
+        async move {
+            let t = std::time::Instant::now();
+            let result = handler(event).await;
+            meter.invoked(&name, t.elapsed());
+            result
+        }
+    })
 }
 
 fn env_map(env: Env) -> std::collections::HashMap<String, String> {
@@ -268,7 +284,10 @@ pub async fn start(settings: Settings<'_>, services: &Services) -> Result<App, A
                             f.logical_id, f.crate_name
                         )));
                     }
-                    event_functions.insert(f.name.clone(), handler);
+                    event_functions.insert(
+                        f.name.clone(),
+                        metered(handler, &f.name, services.meter.clone()),
+                    );
                 }
             }
         }
@@ -352,6 +371,7 @@ fn routes(
     services: &Services,
 ) -> Result<Router, AppError> {
     let gateway = apigw::Gateway {
+        meter: services.meter.clone(),
         cognito: services.cognito.clone(),
         account_id: stack.account_id.clone(),
     };
@@ -403,6 +423,7 @@ fn routes(
                         .as_ref()
                         .and_then(|a| api.authorizers.get(a).cloned()),
                     scopes: r.authorization_scopes.clone(),
+                    function: f.name.clone(),
                     router: fn_router,
                 });
             }
