@@ -7,12 +7,14 @@
 //!    drink → make → complete → finished, every event published and received), with the app's
 //!    limits raised (as many events as the codes need, 1,000 drinks per code, 10,000 orders in
 //!    the queue); the figure is journeys finished per second.
-//! 2. **where the time goes**: the same load for a few seconds with `perf record` attached to
-//!    presso; the top symbols by self time (skipped when `perf` cannot run).
+//! 2. **where the time goes**: `--latency-rate` for 5 s with `perf record --call-graph dwarf`
+//!    attached to presso; each component's inclusive share of presso's CPU samples (skipped
+//!    when `perf` cannot run).
 //! 3. **latency**: journeys at 500/s; from the barista's complete to `OrderCompleted` at the
 //!    customer's and the display's subscriber.
-//! 4. **memory**: presso's RSS idle (template loaded, nothing in flight), then with 10,000
-//!    orders queued and their workflows waiting (`presso robot --hold`).
+//! 4. **memory**: presso's RSS idle (template loaded, nothing in flight), then with
+//!    `--in-flight` orders (default 10,000) queued and their workflows waiting
+//!    (`presso robot --hold`, at 1.6 × `--latency-rate`).
 //!
 //! Arguments: `--rate R`, `--seconds S` (default 20), `--latency-rate R` (default 500),
 //! `--in-flight N` (default 10000), `--only throughput|profile|latency|memory`.
@@ -151,7 +153,8 @@ fn phases(bin: &Path, work: &Path, args: &Args) -> Result<()> {
         let server = Server::start(bin, &work.join("memory"))?;
         std::thread::sleep(Duration::from_secs(2));
         let idle = server.rss_mib();
-        let rate = 2000.0_f64;
+        // What one core sustains while queueing (a journey held at `queued` needs no barista).
+        let rate = args.latency_rate.max(1.0) * 1.6;
         let seconds = (args.in_flight as f64 / rate).max(1.0);
         let report = robot(
             bin,
@@ -230,7 +233,34 @@ fn robot(bin: &Path, server: &Server, work: &Path, name: &str, extra: &[&str]) -
     serde_json::from_str(&text).context("the robot's report")
 }
 
-/// A short robot run with `perf record` on presso: the top symbols by self time.
+/// The parts of presso a journey's time is spent in, each by a symbol it is entered through.
+const COMPONENTS: &[(&str, &str)] = &[
+    (
+        "hosted functions' AWS SDK calls (client side: build, sign, HTTP)",
+        "aws_smithy_runtime::client::orchestrator::invoke_with_stop_point",
+    ),
+    (
+        "Step Functions engine thread (ASL, history, SQLite)",
+        "presso_sfn::engine::Core::run",
+    ),
+    (
+        "DynamoDB requests (server side)",
+        "presso_local::dynamodb::handle",
+    ),
+    (
+        "publisher function (IoT publish)",
+        "presso_fn_publisher::handle",
+    ),
+    ("journey function", "presso_fn_journey::handle"),
+    (
+        "MQTT sessions (WebSocket, delivery)",
+        "presso_mqtt::session::run",
+    ),
+    ("SQLite, all stores", "sqlite3_step"),
+    ("memory allocation (mimalloc)", "_mi_page_malloc_zero"),
+];
+
+/// A short robot run with `perf record --call-graph dwarf` on presso: where the time goes.
 fn profile(bin: &Path, work: &Path, args: &Args) -> Result<()> {
     if Command::new("perf")
         .arg("--version")
@@ -244,7 +274,7 @@ fn profile(bin: &Path, work: &Path, args: &Args) -> Result<()> {
     let server = Server::start(bin, &work.join("profile"))?;
     let data = work.join("perf.data");
     let mut perf = Command::new("perf")
-        .args(["record", "-F", "499", "-g", "-o"])
+        .args(["record", "-F", "199", "--call-graph", "dwarf,16384", "-o"])
         .arg(&data)
         .args(["-p", &server.child.id().to_string()])
         .stdout(Stdio::null())
@@ -256,7 +286,7 @@ fn profile(bin: &Path, work: &Path, args: &Args) -> Result<()> {
         &server,
         work,
         "profile",
-        &["--rate", &args.rate.to_string(), "--duration", "8"],
+        &["--rate", &args.latency_rate.to_string(), "--duration", "5"],
     )?;
     // perf writes its file on SIGINT.
     let _ = Command::new("kill")
@@ -268,27 +298,28 @@ fn profile(bin: &Path, work: &Path, args: &Args) -> Result<()> {
         .args([
             "report",
             "--stdio",
-            "--no-children",
+            "--children",
             "--sort",
-            "dso,symbol",
+            "symbol",
             "-g",
             "none",
-            "--percent-limit",
-            "1.5",
             "-i",
         ])
         .arg(&data)
         .output()
         .context("perf report")?;
+    let text = String::from_utf8_lossy(&out.stdout);
     println!(
-        "where presso's time goes at {:.0} journeys/s (self time, symbols ≥ 1.5 %):",
-        args.rate
+        "where presso's time goes at {:.0} journeys/s (share of its CPU samples, inclusive):",
+        args.latency_rate
     );
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let t = line.trim();
-        if !t.is_empty() && !t.starts_with('#') {
-            println!("    {t}");
-        }
+    for (what, symbol) in COMPONENTS {
+        let share = text
+            .lines()
+            .find(|l| l.contains(symbol))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap_or("0%");
+        println!("    {share:>7}  {what}");
     }
     Ok(())
 }

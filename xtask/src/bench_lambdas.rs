@@ -104,7 +104,14 @@ pub fn run(args: &[String]) -> Result<()> {
         }
         let event = std::fs::read(fixture).with_context(|| format!("reading {fixture}"))?;
         let size = std::fs::metadata(&path)?.len() as f64 / (1024.0 * 1024.0);
-        let m = measure(&path, name, &event, events, &server.url(), &pool)?;
+        // The custom resource answers CloudFormation's pre-signed URL, which is not there
+        // offline: each event waits for that call to fail, so it handles a few only.
+        let n = if *name == "presso-fn-iot-endpoint" {
+            events.min(10)
+        } else {
+            events
+        };
+        let m = measure(&path, name, &event, n, &server.url(), &pool)?;
         println!(
             "{name:<30} {size:>6.2} MB {:>7.2} ms {:>9.2} ms {:>8.1} MB {:>6.2} ms",
             m.init.as_secs_f64() * 1000.0,
@@ -238,6 +245,7 @@ fn measure(
 /// One connection of the Runtime API: `GET .../invocation/next` hands out the event (until
 /// `events` are handed, then never answers), `POST .../response|error` is counted.
 fn serve(conn: TcpStream, seen: &Mutex<Seen>, handed: &AtomicUsize, event: &[u8], events: usize) {
+    let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(conn.try_clone().expect("clone"));
     let mut conn = conn;
     loop {
@@ -286,7 +294,10 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, handed: &AtomicUsize, event: &[u8]
                  lambda-runtime-trace-id: Root=1-00000000-000000000000000000000000\r\n\r\n",
                 event.len()
             );
-            if conn.write_all(head.as_bytes()).is_err() || conn.write_all(event).is_err() {
+            // One write: a head and a body in two segments meet Nagle and delayed ACKs (40 ms).
+            let mut out = head.into_bytes();
+            out.extend_from_slice(event);
+            if conn.write_all(&out).is_err() {
                 return;
             }
         } else {

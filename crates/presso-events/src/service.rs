@@ -154,6 +154,9 @@ struct Inner {
     runtime: tokio::runtime::Handle,
     /// Events accepted since the service opened, in the 64 KB chunks AWS bills.
     billed_events: std::sync::atomic::AtomicU64,
+    /// Made deliveries not yet forgotten in the store: removed in batches (a crash before
+    /// that makes them again, at least once).
+    made: Mutex<Vec<i64>>,
 }
 
 /// The EventBridge service: buses, rules and targets of one data directory, and delivery.
@@ -295,6 +298,7 @@ impl EventBridge {
                 retry: options.retry,
                 runtime,
                 billed_events: std::sync::atomic::AtomicU64::new(0),
+                made: Mutex::new(Vec::new()),
             }),
         };
         let buses = store::buses(&service.lock())?;
@@ -1061,12 +1065,53 @@ impl EventBridge {
         let this = self.clone();
         self.inner.runtime.spawn(async move {
             this.deliver(delivery).await;
-            if let Some(seq) = pending
-                && let Err(e) = store::remove_pending(&this.lock(), seq)
-            {
-                tracing::warn!(seq, error = %e, "could not forget a made delivery; it will be made again after a restart");
+            if let Some(seq) = pending {
+                this.forget(seq);
             }
         });
+    }
+
+    /// Marks a delivery made; the store forgets made deliveries 256 at a time, and the rest
+    /// within 100 ms (a flusher task started with the first one).
+    fn forget(&self, seq: i64) {
+        let first = {
+            let mut made = self
+                .inner
+                .made
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            made.push(seq);
+            if made.len() >= 256 {
+                let batch = std::mem::take(&mut *made);
+                drop(made);
+                self.remove_made(&batch);
+                return;
+            }
+            made.len() == 1
+        };
+        if first {
+            let this = self.clone();
+            self.inner.runtime.spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                let batch = std::mem::take(
+                    &mut *this
+                        .inner
+                        .made
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
+                this.remove_made(&batch);
+            });
+        }
+    }
+
+    fn remove_made(&self, seqs: &[i64]) {
+        if seqs.is_empty() {
+            return;
+        }
+        if let Err(e) = store::remove_pending(&mut self.lock(), seqs) {
+            tracing::warn!(error = %e, n = seqs.len(), "could not forget made deliveries; they will be made again after a restart");
+        }
     }
 
     async fn deliver(&self, delivery: Delivery) {

@@ -78,10 +78,16 @@ pub(crate) fn add_pending(
     Ok(ids)
 }
 
-pub(crate) fn remove_pending(conn: &Connection, seq: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM pending_deliveries WHERE seq = ?1")?
-        .execute([seq])?;
-    Ok(())
+/// Forgets made deliveries, in one transaction.
+pub(crate) fn remove_pending(conn: &mut Connection, seqs: &[i64]) -> rusqlite::Result<()> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare_cached("DELETE FROM pending_deliveries WHERE seq = ?1")?;
+        for seq in seqs {
+            stmt.execute([seq])?;
+        }
+    }
+    tx.commit()
 }
 
 pub(crate) fn pending(conn: &Connection) -> rusqlite::Result<Vec<PendingRow>> {

@@ -467,3 +467,53 @@ async fn rules_targets_dead_letters_and_logs_survive_a_reopen() {
     call(&eb, "PutEvents", json!({"Entries": [order_event("Latte")]})).unwrap();
     wait_for(|| (eb.log_events("aws/events/orders", 10).unwrap().len() == 2).then_some(())).await;
 }
+
+/// Never answers: a target that was still being called when presso was killed.
+struct Hanging;
+
+#[async_trait]
+impl TargetInvoker for Hanging {
+    async fn deliver(&self, _arn: &str, _input: Value) -> Result<(), DeliveryError> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_accepted_but_not_made_is_made_after_a_reopen_and_then_forgotten() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::in_data_dir(dir.path());
+    let function = "arn:aws:lambda:us-east-1:123456789012:function:publisher";
+    {
+        let eb = EventBridge::open(
+            storage.clone(),
+            Options {
+                invoker: Arc::new(Hanging),
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        setup_bus_rule_target(&eb, json!({"Id": "fn", "Arn": function}));
+        call(&eb, "PutEvents", json!({"Entries": [order_event("Latte")]})).unwrap();
+    }
+    let rec = Arc::new(Recorder::default());
+    let eb = EventBridge::open(
+        storage.clone(),
+        Options {
+            invoker: rec.clone(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    // Nothing is made before the host says its targets are ready.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(rec.seen.lock().unwrap().is_empty());
+    assert_eq!(eb.resume_pending().unwrap(), 1);
+    let (arn, input) = wait_for(|| rec.seen.lock().unwrap().first().cloned()).await;
+    assert_eq!(arn, function);
+    assert_eq!(input["detail"]["drink"], "Latte");
+    // Once made, it is forgotten: the next reopen has nothing to make.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    drop(eb);
+    let eb = EventBridge::open(storage, Options::default()).unwrap();
+    assert_eq!(eb.resume_pending().unwrap(), 0);
+}
