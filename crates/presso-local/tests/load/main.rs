@@ -601,7 +601,10 @@ async fn capacity_is_never_exceeded_and_double_clicks_change_nothing_twice() {
             .iter()
             .map(|j| j["detailType"].as_str().unwrap_or_default().to_string())
             .collect();
-        if kinds.iter().any(|k| k == "OrderProcessor.orderFinished") {
+        // Two separate events, recorded in either order.
+        if kinds.iter().any(|k| k == "OrderProcessor.orderFinished")
+            && kinds.iter().any(|k| k == "OrderManager.OrderCompleted")
+        {
             for k in [
                 "OrderManager.OrderSubmitted",
                 "OrderManager.MakeOrder",
