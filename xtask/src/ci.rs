@@ -2,7 +2,7 @@
 //! stage installs what it needs itself, pinned, and the run ends with a table of stage times.
 
 use crate::util::{run as cmd, sh};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::time::{Duration, Instant};
 
 struct Stage {
@@ -48,6 +48,10 @@ const STAGES: &[Stage] = &[
 pub fn run(selected: &[String]) -> Result<()> {
     let mut times: Vec<(&str, Duration, bool)> = Vec::new();
     let mut failed = None;
+    OVERLAP_LAMBDAS.store(
+        selected.is_empty() || selected.iter().any(|s| s == "lambdas"),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     for stage in STAGES {
         if !selected.is_empty() && !selected.iter().any(|s| s == stage.name) {
             continue;
@@ -62,6 +66,15 @@ pub fn run(selected: &[String]) -> Result<()> {
             failed = Some(stage.name);
             break;
         }
+    }
+    // A stage failed while the Lambda build was still running: stop it.
+    if let Some((mut child, _, _)) = LAMBDA_BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
+    {
+        let _ = child.kill();
+        let _ = child.wait();
     }
     eprintln!("\nstage times:");
     for (name, took, ok) in &times {
@@ -121,6 +134,7 @@ fn test() -> Result<()> {
 /// the test stage): the realtime broker through mqtt.js, and the three apps' journeys in three
 /// Chromium contexts at once, with no request intercepted.
 fn frontend() -> Result<()> {
+    start_lambda_build()?;
     sh("cd frontend && npm ci --no-audit --no-fund --loglevel=error")?;
     sh("cd frontend && npm run --silent typecheck")?;
     sh("cd frontend && npm test --silent")?;
@@ -154,10 +168,77 @@ fn abuse() -> Result<()> {
         $venv/bin/python tools/abuse/run.py --presso target/debug/presso --examples 25")
 }
 
+/// Whether this run includes the lambdas stage (so the frontend stage may start its build).
+static OVERLAP_LAMBDAS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The Lambda build running in the background, with its log.
+static LAMBDA_BUILD: std::sync::Mutex<Option<(std::process::Child, std::path::PathBuf, Instant)>> =
+    std::sync::Mutex::new(None);
+
+/// Starts the Lambda build (see [`lambdas`]) at the lowest CPU priority once the tests are
+/// done, so it runs alongside the stages that mostly wait on browsers, Python and npm.
+fn start_lambda_build() -> Result<()> {
+    if !OVERLAP_LAMBDAS.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
+    let mut slot = LAMBDA_BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if slot.is_some() {
+        return Ok(());
+    }
+    std::fs::create_dir_all("target")?;
+    let log_path = std::path::PathBuf::from("target/ci-lambdas.log");
+    let log = std::fs::File::create(&log_path)?;
+    let build = crate::lambdas::command("ci")?;
+    let mut cmd = std::process::Command::new("nice");
+    cmd.arg("-n")
+        .arg("19")
+        .arg(build.get_program())
+        .args(build.get_args());
+    for (k, v) in build.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let child = cmd
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting the Lambda build")?;
+    eprintln!(
+        "(the Lambda build runs in the background from here, at low priority; log: {})",
+        log_path.display()
+    );
+    *slot = Some((child, log_path, Instant::now()));
+    Ok(())
+}
+
 /// Every Lambda binary, built as `sam build` builds it (cargo-lambda, here x86_64 under the
-/// thin-LTO `ci` profile), with its size.
+/// thin-LTO `ci` profile, sized for cold starts), with its size. Waits for the build started
+/// alongside the frontend stage, or runs it here when that stage was not selected.
 fn lambdas() -> Result<()> {
-    crate::lambdas::run(&[])
+    let started = LAMBDA_BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    let Some((mut child, log_path, since)) = started else {
+        return crate::lambdas::run(&[]);
+    };
+    let status = child.wait()?;
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    if !status.success() {
+        eprintln!("{log}");
+        anyhow::bail!("cargo lambda build failed ({status})");
+    }
+    if let Some(done) = log.lines().rev().find(|l| l.contains("Finished")) {
+        eprintln!("{}", done.trim());
+    }
+    eprintln!(
+        "(built in the background since the frontend stage: {:.1}s in all; this stage's time is the wait)",
+        since.elapsed().as_secs_f64()
+    );
+    crate::lambdas::report("ci")
 }
 
 /// `template.yaml` and the state machine through AWS's own linters: cfn-lint and

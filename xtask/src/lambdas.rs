@@ -1,8 +1,8 @@
 //! `cargo xtask lambdas`: every Lambda crate built as AWS runs it (`bootstrap` for
-//! `provided.al2023`), with `cargo lambda build` under the `ci` profile (release, thin LTO,
-//! stripped), for x86_64 (this machine has no arm64 standard library; `sam build` builds arm64
-//! where it has one). Prints each binary's size against the 8 MB target and fails when a
-//! function's binary is missing.
+//! `provided.al2023`), with `cargo lambda build` under the `ci` profile (the release profile,
+//! sized with `opt-level = "z"`, under thin LTO, stripped), for x86_64 (this machine has no
+//! arm64 standard library; `sam build` builds arm64 where it has one). Prints each binary's
+//! size against the 8 MB target and fails when a function's binary is missing.
 //!
 //! `--release` builds with the full release profile (fat LTO) instead, as a deployment does.
 
@@ -23,17 +23,20 @@ pub fn function_crates() -> Result<Vec<String>> {
     Ok(out)
 }
 
-pub fn run(args: &[String]) -> Result<()> {
-    let profile = if args.iter().any(|a| a == "--release") {
-        "release"
-    } else {
-        "ci"
-    };
+/// Where the Lambda builds keep their artifacts: a target directory of their own, so a Lambda
+/// build never waits on (or holds) the lock of the workspace's `target/`, and CI can run it
+/// alongside the stages that build presso. Their profiles share nothing with debug builds.
+pub const TARGET_DIR: &str = "target/lambda-build";
+
+/// The `cargo lambda build` of every function crate under `profile`, binaries to
+/// `target/lambda/<crate>/bootstrap`.
+pub fn command(profile: &str) -> Result<std::process::Command> {
     let crates = function_crates()?;
     if crates.is_empty() {
         bail!("no function crates under crates/");
     }
-    let mut cmd = vec![
+    let mut cmd = std::process::Command::new("cargo");
+    cmd.args([
         "lambda",
         "build",
         "--compiler",
@@ -42,12 +45,34 @@ pub fn run(args: &[String]) -> Result<()> {
         "x86_64-unknown-linux-gnu",
         "--profile",
         profile,
-    ];
+        "--lambda-dir",
+        "target/lambda",
+    ]);
     for c in &crates {
-        cmd.extend(["--package", c.as_str()]);
+        cmd.args(["--package", c.as_str()]);
     }
-    crate::util::run("cargo", &cmd)?;
+    cmd.env("CARGO_TARGET_DIR", TARGET_DIR);
+    Ok(cmd)
+}
 
+pub fn run(args: &[String]) -> Result<()> {
+    let profile = if args.iter().any(|a| a == "--release") {
+        "release"
+    } else {
+        "ci"
+    };
+    let mut cmd = command(profile)?;
+    eprintln!("+ {cmd:?}");
+    let status = cmd.status().context("running cargo lambda build")?;
+    if !status.success() {
+        bail!("cargo lambda build failed ({status})");
+    }
+    report(profile)
+}
+
+/// Prints each binary's size against the target; fails when one is missing.
+pub fn report(profile: &str) -> Result<()> {
+    let crates = function_crates()?;
     const TARGET_BYTES: u64 = 8 * 1024 * 1024;
     println!("\nLambda binaries (x86_64, profile {profile}, stripped):");
     println!("{:<32} {:>10}  target ≤ 8 MB", "function", "size");

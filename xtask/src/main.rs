@@ -76,7 +76,7 @@ fn serve(args: &[String]) -> Result<()> {
         "run",
         "--quiet",
         "--profile",
-        "ci",
+        "local",
         "--package",
         "presso-local",
         "--bin",

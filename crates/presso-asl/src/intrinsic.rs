@@ -378,18 +378,6 @@ fn want_str(f: Func, v: &Value) -> Result<&str, String> {
     })
 }
 
-fn want_arr(f: Func, v: Value) -> Result<Vec<Value>, String> {
-    match v {
-        Value::Array(a) => Ok(a),
-        other => Err(format!(
-            "The first argument of {} must be an array, but was {}: {}",
-            f.name(),
-            type_name(&other),
-            other
-        )),
-    }
-}
-
 /// Value equality with numbers compared by value (`1` equals `1.0`).
 pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -502,7 +490,7 @@ fn apply(f: Func, a: &mut [Cow<'_, Value>], scope: &Scope<'_>) -> Result<Value, 
         Func::Array => Ok(Value::Array((0..a.len()).map(|i| take(a, i)).collect())),
         Func::ArrayPartition => {
             let size = want_int(f, &a[1], "second")?;
-            let arr = want_arr(f, take(a, 0))?;
+            let arr = want_arr_ref(f, &a[0])?;
             if size <= 0 {
                 return Err(format!(
                     "Invalid value for the argument chunkSize of States.ArrayPartition: {size} must be greater than 0"
@@ -552,11 +540,11 @@ fn apply(f: Func, a: &mut [Cow<'_, Value>], scope: &Scope<'_>) -> Result<Value, 
         }
         Func::ArrayLength => Ok(int(want_arr_ref(f, &a[0])?.len() as i64)),
         Func::ArrayUnique => {
-            let arr = want_arr(f, take(a, 0))?;
+            let arr = want_arr_ref(f, &a[0])?;
             let mut out: Vec<Value> = Vec::with_capacity(arr.len());
             for x in arr {
-                if !out.iter().any(|y| json_eq(y, &x)) {
-                    out.push(x);
+                if !out.iter().any(|y| json_eq(y, x)) {
+                    out.push(x.clone());
                 }
             }
             Ok(Value::Array(out))

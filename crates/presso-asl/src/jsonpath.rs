@@ -293,9 +293,19 @@ fn norm_index(i: i64, len: usize) -> Option<usize> {
     (0..len).contains(&j).then_some(j as usize)
 }
 
+/// A field of an object. Most state inputs are small objects, where comparing keys is
+/// cheaper than hashing the one looked for.
+pub(crate) fn field<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
+    if m.len() <= 16 {
+        m.iter().find_map(|(key, v)| (key == k).then_some(v))
+    } else {
+        m.get(k)
+    }
+}
+
 fn step_definite<'a>(v: &'a Value, sel: &Sel) -> Option<&'a Value> {
     match (sel, v) {
-        (Sel::Key(k), Value::Object(m)) => m.get(k),
+        (Sel::Key(k), Value::Object(m)) => field(m, k),
         (Sel::Index(i), Value::Array(a)) => norm_index(*i, a.len()).and_then(|i| a.get(i)),
         _ => None,
     }
@@ -315,7 +325,7 @@ fn apply<'a>(v: &'a Value, sel: &Sel, root: &'a Value, out: &mut Vec<&'a Value>)
         },
         Sel::Keys(ks) => {
             if let Value::Object(m) = v {
-                out.extend(ks.iter().filter_map(|k| m.get(k)));
+                out.extend(ks.iter().filter_map(|k| field(m, k)));
             }
         }
         Sel::Indexes(is) => {

@@ -43,14 +43,32 @@ impl AwsSettings {
         Self::from_env(&std::env::vars().collect())
     }
 
-    /// Loads the shared SDK configuration, with a rustls (ring) HTTPS client that also speaks
-    /// plain HTTP to a local endpoint.
+    /// Whether every request goes to a plain-HTTP endpoint (presso, `cargo lambda watch`),
+    /// so no root certificate store is needed.
+    pub fn plain_http(&self) -> bool {
+        self.endpoint_url.as_deref().is_some_and(|u| {
+            u.get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+        })
+    }
+
+    /// Loads the shared SDK configuration. Against AWS (or any `https://` endpoint) the
+    /// client is rustls on ring; against a plain-HTTP endpoint it trusts no roots, which
+    /// spares the cold start loading and parsing the system's root certificates.
     pub async fn load(&self) -> SdkConfig {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
+        let mut builder = aws_smithy_http_client::Builder::new().tls_provider(
+            tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring),
+        );
+        if self.plain_http() {
+            // Nothing to trust: every request is plain HTTP.
+            builder = builder.tls_context(
+                tls::TlsContext::builder()
+                    .with_trust_store(tls::TrustStore::empty())
+                    .build()
+                    .expect("an empty trust store is a valid TLS context"),
+            );
+        }
+        let http = builder.build_https();
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
@@ -92,5 +110,18 @@ mod tests {
         assert_eq!(s.endpoint_url.as_deref(), Some("http://127.0.0.1:8080"));
         assert_eq!(s.credentials, Some(("k".into(), "s".into(), None)));
         assert_eq!(AwsSettings::from_env(&Env::new()), AwsSettings::default());
+    }
+
+    #[test]
+    fn only_a_plain_http_endpoint_skips_tls() {
+        let with = |url: Option<&str>| AwsSettings {
+            endpoint_url: url.map(str::to_owned),
+            ..AwsSettings::default()
+        };
+        assert!(with(Some("http://127.0.0.1:8080")).plain_http());
+        assert!(with(Some("HTTP://localhost")).plain_http());
+        assert!(!with(Some("https://dynamodb.us-east-1.amazonaws.com")).plain_http());
+        assert!(!with(Some("http")).plain_http());
+        assert!(!with(None).plain_http());
     }
 }

@@ -1,5 +1,5 @@
 //! Prints how many events per second one core matches against 50 rules, the load `PutEvents` puts
-//! on the local event bus. Run it with `cargo run --release -p presso-eventpattern --example match_rate`.
+//! on the local event bus. Run it with `cargo run --profile local -p presso-eventpattern --example match_rate`.
 //!
 //! The rules mix every operator the way real buses do: most rules filter on `source` and
 //! `detail-type` first, some add content filters on `detail`. Two figures are printed: matching

@@ -2,7 +2,7 @@
 //! delivery latency (publish call to a subscriber's client library handing over the message).
 //!
 //! ```text
-//! cargo run --release -p presso-mqtt --example fanout -- [--subscribers 1000] [--messages 100]
+//! cargo run --profile local -p presso-mqtt --example fanout -- [--subscribers 1000] [--messages 100]
 //!     [--interval-ms 100] [--qos 0|1] [--transport ws|tcp] [--payload-bytes 256] [--client raw|rumqttc]
 //! ```
 //!
