@@ -495,14 +495,20 @@ impl Cx<'_> {
         PayloadId(self.payloads.len() as u32 - 1)
     }
 
+    /// Records an event (unless the branch is silent) and returns its id. The event is
+    /// built only when it is recorded: one that might be dropped unrecorded is assembled
+    /// on the stack and copied in, and its narrow fields stall the wide loads of the copy.
     #[inline]
-    fn emit(&mut self, silent: bool, details: EventDetails) -> u64 {
+    fn emit(&mut self, silent: bool, details: impl FnOnce() -> EventDetails) -> u64 {
         if silent {
             return 0;
         }
         let id = *self.last_event_id + 1;
         *self.last_event_id = id;
-        self.events.push(HistoryEvent { id, details });
+        self.events.push(HistoryEvent {
+            id,
+            details: details(),
+        });
         id
     }
 
@@ -906,8 +912,11 @@ impl Branch {
 
     /// Runs until the branch blocks or finishes.
     fn run(&mut self, cx: &mut Cx<'_>, route: &mut Vec<u32>) {
+        // The cursor stays local while states chain: entering a state never reads the
+        // branch's own cursor, and a local one is moved, never dropped, on each step.
+        let mut cur = std::mem::replace(&mut self.cur, Cursor::Idle);
         loop {
-            match std::mem::replace(&mut self.cur, Cursor::Idle) {
+            match cur {
                 Cursor::Enter { state, input } => {
                     if self.silent {
                         self.silent_entries += 1;
@@ -927,7 +936,7 @@ impl Branch {
                         }));
                         return;
                     }
-                    self.cur = self.enter(cx, route, state, input);
+                    cur = self.enter(cx, route, state, input);
                 }
                 other => {
                     self.cur = other;
@@ -954,15 +963,18 @@ impl Branch {
         };
         *cx.transitions += 1;
         let ty = state_type(&st.kind);
-        let pid = cx.payload(self.silent, &input);
-        let id = cx.emit(
-            self.silent,
-            EventDetails::StateEntered {
+        // Built only when it is recorded: an event that could also be dropped unrecorded
+        // is assembled on the stack and copied, where this one is written in place.
+        let id = if self.silent {
+            0
+        } else {
+            let pid = cx.payload(false, &input);
+            cx.emit(false, || EventDetails::StateEntered {
                 state_type: ty,
                 name: st.name.clone(),
                 input: pid,
-            },
-        );
+            })
+        };
         if st.passthrough {
             // A bare Pass state: its output is its input, nothing to evaluate.
             return self.exit(cx, st, input);
@@ -973,15 +985,14 @@ impl Branch {
 
     #[inline]
     fn exit(&self, cx: &mut Cx<'_>, st: &State, output: Data) -> Cursor {
-        let pid = cx.payload(self.silent, &output);
-        cx.emit(
-            self.silent,
-            EventDetails::StateExited {
+        if !self.silent {
+            let pid = cx.payload(false, &output);
+            cx.emit(false, || EventDetails::StateExited {
                 state_type: state_type(&st.kind),
                 name: st.name.clone(),
                 output: pid,
-            },
-        );
+            });
+        }
         self.goto(st.next, output)
     }
 
@@ -1014,14 +1025,13 @@ impl Branch {
         let Some(st) = self.state(cx.def, idx) else {
             return;
         };
-        cx.emit(
-            self.silent,
+        cx.emit(self.silent, || {
             EventDetails::EvaluationFailed(Box::new(EvaluationFailure {
                 state: st.name.clone(),
                 error: f.error.clone(),
                 cause: f.cause.clone(),
-            })),
-        );
+            }))
+        });
     }
 
     fn attempt_state(
@@ -1190,14 +1200,11 @@ impl Branch {
                     Err(m) => return runtime(m),
                 };
                 let pid = cx.payload(self.silent, &out);
-                cx.emit(
-                    self.silent,
-                    EventDetails::StateExited {
-                        state_type: StateType::Choice,
-                        name: st.name.clone(),
-                        output: pid,
-                    },
-                );
+                cx.emit(self.silent, || EventDetails::StateExited {
+                    state_type: StateType::Choice,
+                    name: st.name.clone(),
+                    output: pid,
+                });
                 Cursor::Enter {
                     state: next,
                     input: out,
@@ -1219,14 +1226,11 @@ impl Branch {
                 match out {
                     Ok(o) => {
                         let pid = cx.payload(self.silent, &o);
-                        cx.emit(
-                            self.silent,
-                            EventDetails::StateExited {
-                                state_type: StateType::Succeed,
-                                name: st.name.clone(),
-                                output: pid,
-                            },
-                        );
+                        cx.emit(self.silent, || EventDetails::StateExited {
+                            state_type: StateType::Succeed,
+                            name: st.name.clone(),
+                            output: pid,
+                        });
                         Cursor::Succeeded(o)
                     }
                     Err(m) => runtime(m),
@@ -1448,7 +1452,7 @@ impl Branch {
                     Ok(v) => v,
                     Err(m) => return runtime(m),
                 };
-                cx.emit(self.silent, EventDetails::ParallelStateStarted);
+                cx.emit(self.silent, || EventDetails::ParallelStateStarted);
                 let mut run = ParRun {
                     state: idx,
                     input: raw,
@@ -1570,18 +1574,16 @@ impl Branch {
             resource: spec.resource_name.clone(),
         });
         if spec.lambda_function {
-            cx.emit(
-                self.silent,
+            cx.emit(self.silent, || {
                 EventDetails::LambdaFunctionScheduled(Box::new(LambdaFunctionScheduled {
                     resource: spec.resource.clone(),
                     input: params.clone(),
                     timeout_seconds: timeout,
-                })),
-            );
-            cx.emit(self.silent, EventDetails::LambdaFunctionStarted);
+                }))
+            });
+            cx.emit(self.silent, || EventDetails::LambdaFunctionStarted);
         } else {
-            cx.emit(
-                self.silent,
+            cx.emit(self.silent, || {
                 EventDetails::TaskScheduled(Box::new(TaskScheduled {
                     task: res.clone(),
                     region: if spec.region.is_empty() {
@@ -1592,9 +1594,9 @@ impl Branch {
                     parameters: params.clone(),
                     timeout_seconds: timeout,
                     heartbeat_seconds: heartbeat,
-                })),
-            );
-            cx.emit(self.silent, EventDetails::TaskStarted { task: res });
+                }))
+            });
+            cx.emit(self.silent, || EventDetails::TaskStarted { task: res });
         }
         let timeout_timer = timeout.map(|t| {
             cx.timer(
@@ -1750,12 +1752,9 @@ impl Branch {
             Ok(_) => return runtime("MaxConcurrency cannot be negative.".into()),
             Err(m) => return runtime(m),
         };
-        cx.emit(
-            self.silent,
-            EventDetails::MapStateStarted {
-                length: items.len() as u64,
-            },
-        );
+        cx.emit(self.silent, || EventDetails::MapStateStarted {
+            length: items.len() as u64,
+        });
         let tolerated_count = match tc {
             Ok(Some(x)) if x < 0.0 => {
                 return runtime("ToleratedFailureCount cannot be negative.".into());
@@ -1771,18 +1770,15 @@ impl Branch {
             Err(m) => return runtime(m),
         };
         if spec.distributed {
-            cx.emit(
-                self.silent,
-                EventDetails::MapRunStarted {
-                    map_run_arn: format!(
-                        "{}/{}:{}",
-                        info.state_machine_id
-                            .replacen(":stateMachine:", ":mapRun:", 1),
-                        st.name,
-                        entered.id
-                    ),
-                },
-            );
+            cx.emit(self.silent, || EventDetails::MapRunStarted {
+                map_run_arn: format!(
+                    "{}/{}:{}",
+                    info.state_machine_id
+                        .replacen(":stateMachine:", ":mapRun:", 1),
+                    st.name,
+                    entered.id
+                ),
+            });
         }
         let n = items.len();
         let run = MapRun {
@@ -1823,13 +1819,10 @@ impl Branch {
             }
             let i = run.next;
             run.next += 1;
-            cx.emit(
-                child_silent,
-                EventDetails::MapIterationStarted {
-                    name: st.name.clone(),
-                    index: i as u64,
-                },
-            );
+            cx.emit(child_silent, || EventDetails::MapIterationStarted {
+                name: st.name.clone(),
+                index: i as u64,
+            });
             let item = std::mem::take(&mut run.items[i]);
             let vars = self.variables.clone();
             let rc = retry_count(st, &run.retries);
@@ -1908,26 +1901,20 @@ impl Branch {
         let child_silent = self.silent || spec.distributed;
         match child.cur {
             Cursor::Succeeded(v) => {
-                cx.emit(
-                    child_silent,
-                    EventDetails::MapIterationSucceeded {
-                        name: st.name.clone(),
-                        index: u64::from(i),
-                    },
-                );
+                cx.emit(child_silent, || EventDetails::MapIterationSucceeded {
+                    name: st.name.clone(),
+                    index: u64::from(i),
+                });
                 if let Some(slot) = run.results.get_mut(i as usize) {
                     *slot = Arc::unwrap_or_clone(v);
                 }
                 None
             }
             Cursor::Failed(f) => {
-                cx.emit(
-                    child_silent,
-                    EventDetails::MapIterationFailed {
-                        name: st.name.clone(),
-                        index: u64::from(i),
-                    },
-                );
+                cx.emit(child_silent, || EventDetails::MapIterationFailed {
+                    name: st.name.clone(),
+                    index: u64::from(i),
+                });
                 if f.terminal {
                     self.abort_children(cx, st, &mut run.active, true);
                     return Some(Cursor::Failed(f));
@@ -1962,13 +1949,10 @@ impl Branch {
                     *f
                 };
                 if spec.distributed {
-                    cx.emit(
-                        self.silent,
-                        EventDetails::MapRunFailed {
-                            error: fault.error.clone(),
-                            cause: fault.cause.clone(),
-                        },
-                    );
+                    cx.emit(self.silent, || EventDetails::MapRunFailed {
+                        error: fault.error.clone(),
+                        cause: fault.cause.clone(),
+                    });
                 }
                 let run_state = run.state;
                 let input = std::mem::take(&mut run.input);
@@ -1990,13 +1974,10 @@ impl Branch {
         for (i, child) in std::mem::take(active) {
             child.release(cx);
             if is_map {
-                cx.emit(
-                    silent,
-                    EventDetails::MapIterationAborted {
-                        name: st.name.clone(),
-                        index: u64::from(i),
-                    },
-                );
+                cx.emit(silent, || EventDetails::MapIterationAborted {
+                    name: st.name.clone(),
+                    index: u64::from(i),
+                });
             }
         }
     }
@@ -2028,9 +2009,9 @@ impl Branch {
         if let Kind::Map(spec) = &st.kind
             && spec.distributed
         {
-            cx.emit(self.silent, EventDetails::MapRunSucceeded);
+            cx.emit(self.silent, || EventDetails::MapRunSucceeded);
         }
-        cx.emit(self.silent, EventDetails::MapStateSucceeded);
+        cx.emit(self.silent, || EventDetails::MapStateSucceeded);
         self.finish_with_result(
             cx,
             st,
@@ -2093,14 +2074,13 @@ impl Branch {
                 let mut f = Fault::of_state(st, entered.id, &m);
                 if f.fresh {
                     f.fresh = false;
-                    cx.emit(
-                        self.silent,
+                    cx.emit(self.silent, || {
                         EventDetails::EvaluationFailed(Box::new(EvaluationFailure {
                             state: st.name.clone(),
                             error: f.error.clone(),
                             cause: f.cause.clone(),
-                        })),
-                    );
+                        }))
+                    });
                 }
                 Cursor::Failed(Box::new(f))
             }
@@ -2209,10 +2189,10 @@ impl Branch {
         }
         match st.kind {
             Kind::Map(_) => {
-                cx.emit(self.silent, EventDetails::MapStateFailed);
+                cx.emit(self.silent, || EventDetails::MapStateFailed);
             }
             Kind::Parallel { .. } => {
-                cx.emit(self.silent, EventDetails::ParallelStateFailed);
+                cx.emit(self.silent, || EventDetails::ParallelStateFailed);
             }
             _ => {}
         }
@@ -2254,14 +2234,11 @@ impl Branch {
             return match caught {
                 Ok(out) => {
                     let pid = cx.payload(self.silent, &out);
-                    cx.emit(
-                        self.silent,
-                        EventDetails::StateExited {
-                            state_type: state_type(&st.kind),
-                            name: st.name.clone(),
-                            output: pid,
-                        },
-                    );
+                    cx.emit(self.silent, || EventDetails::StateExited {
+                        state_type: state_type(&st.kind),
+                        name: st.name.clone(),
+                        output: pid,
+                    });
                     Cursor::Enter {
                         state: c.next,
                         input: out,
@@ -2271,14 +2248,13 @@ impl Branch {
                     let mut f = Fault::of_state(st, entered.id, &m);
                     if f.fresh {
                         f.fresh = false;
-                        cx.emit(
-                            self.silent,
+                        cx.emit(self.silent, || {
                             EventDetails::EvaluationFailed(Box::new(EvaluationFailure {
                                 state: st.name.clone(),
                                 error: f.error.clone(),
                                 cause: f.cause.clone(),
-                            })),
-                        );
+                            }))
+                        });
                     }
                     Cursor::Failed(Box::new(f))
                 }
@@ -2479,7 +2455,7 @@ impl Branch {
                                     cause: f.cause.clone(),
                                 }
                             };
-                            cx.emit(self.silent, ev);
+                            cx.emit(self.silent, || ev);
                             self.cur =
                                 self.fail(cx, route, t.state, t.input, t.entered, t.retries, f);
                             return Ok(());
@@ -2494,7 +2470,7 @@ impl Branch {
                                 output: Box::new(output.clone()),
                             }
                         };
-                        cx.emit(self.silent, ev);
+                        cx.emit(self.silent, || ev);
                         self.cur =
                             self.finish_with_result(cx, st, t.input, t.entered, &t.retries, output);
                     }
@@ -2520,7 +2496,7 @@ impl Branch {
                                 cause: f.cause.clone(),
                             },
                         };
-                        cx.emit(self.silent, ev);
+                        cx.emit(self.silent, || ev);
                         self.cur = self.fail(cx, route, t.state, t.input, t.entered, t.retries, f);
                     }
                 }
@@ -2572,13 +2548,10 @@ impl Execution {
         let actions = exe.step(ctx.now_ms, hint, |cx, root| {
             let role_arn = cx.info.role_arn.clone();
             let pid = cx.payload(false, &input);
-            cx.emit(
-                false,
-                EventDetails::ExecutionStarted {
-                    input: pid,
-                    role_arn,
-                },
-            );
+            cx.emit(false, || EventDetails::ExecutionStarted {
+                input: pid,
+                role_arn,
+            });
             if let Some(t) = cx.def.timeout_seconds {
                 cx.timer(
                     &[],
@@ -2640,13 +2613,10 @@ impl Execution {
                 let (error, cause) = (error.clone(), cause.clone());
                 self.step(now_ms, 16, move |cx, root| {
                     root.release(cx);
-                    cx.emit(
-                        false,
-                        EventDetails::ExecutionAborted {
-                            error: error.clone(),
-                            cause: cause.clone(),
-                        },
-                    );
+                    cx.emit(false, || EventDetails::ExecutionAborted {
+                        error: error.clone(),
+                        cause: cause.clone(),
+                    });
                     root.cur = Cursor::Idle;
                     Err(StepEnd::End(Box::new(Outcome {
                         status: Status::Aborted,
@@ -2686,13 +2656,10 @@ impl Execution {
                         root.release(cx);
                         let error = Some("States.Timeout".to_owned());
                         let cause = Some("The execution exceeded its TimeoutSeconds".to_owned());
-                        cx.emit(
-                            false,
-                            EventDetails::ExecutionTimedOut {
-                                error: error.clone(),
-                                cause: cause.clone(),
-                            },
-                        );
+                        cx.emit(false, || EventDetails::ExecutionTimedOut {
+                            error: error.clone(),
+                            cause: cause.clone(),
+                        });
                         root.cur = Cursor::Idle;
                         Err(StepEnd::End(Box::new(Outcome {
                             status: Status::TimedOut,
@@ -2755,7 +2722,7 @@ impl Execution {
             Ok(()) => match std::mem::replace(&mut root.cur, Cursor::Idle) {
                 Cursor::Succeeded(out) => {
                     let pid = cx.payload(false, &out);
-                    cx.emit(false, EventDetails::ExecutionSucceeded { output: pid });
+                    cx.emit(false, || EventDetails::ExecutionSucceeded { output: pid });
                     ended = Some(Outcome {
                         status: Status::Succeeded,
                         output: Some(out),
@@ -2764,13 +2731,10 @@ impl Execution {
                     });
                 }
                 Cursor::Failed(fault) => {
-                    cx.emit(
-                        false,
-                        EventDetails::ExecutionFailed {
-                            error: fault.error.clone(),
-                            cause: fault.cause.clone(),
-                        },
-                    );
+                    cx.emit(false, || EventDetails::ExecutionFailed {
+                        error: fault.error.clone(),
+                        cause: fault.cause.clone(),
+                    });
                     ended = Some(Outcome {
                         status: Status::Failed,
                         output: None,

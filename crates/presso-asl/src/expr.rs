@@ -41,12 +41,11 @@ pub(crate) struct ContextView<'a> {
     pub(crate) vars: Option<&'a Map<String, Value>>,
 }
 
-#[cfg(test)]
 static EMPTY_NAME: std::sync::LazyLock<crate::name::StateName> =
     std::sync::LazyLock::new(|| crate::name::StateName::new(""));
 
 impl ContextView<'_> {
-    #[cfg(test)]
+    /// A view of no execution: for values computed when a definition loads.
     pub(crate) fn detached() -> ContextView<'static> {
         ContextView {
             exec: None,
@@ -235,11 +234,51 @@ impl ValueExpr {
     }
 }
 
+/// An object template's fields, with the result's keys laid out once.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ObjectTemplate {
+    fields: Vec<(String, Template)>,
+    /// The result's keys in order, each with a `null` value, when the keys are distinct
+    /// (`a` and `a.$` are not): a clone of it is the result's map with its hash table
+    /// already built, so filling it in hashes no key.
+    skeleton: Option<Map<String, Value>>,
+}
+
+impl ObjectTemplate {
+    fn new(fields: Vec<(String, Template)>) -> Self {
+        let skeleton: Map<String, Value> = fields
+            .iter()
+            .map(|(k, _)| (k.clone(), Value::Null))
+            .collect();
+        let distinct = skeleton.len() == fields.len();
+        ObjectTemplate {
+            fields,
+            skeleton: distinct.then_some(skeleton),
+        }
+    }
+
+    fn eval(&self, scope: &Scope<'_>) -> Result<Value, String> {
+        let Some(skeleton) = &self.skeleton else {
+            // A later field of the same name overwrites an earlier one in place.
+            let mut m = Map::with_capacity(self.fields.len());
+            for (k, t) in &self.fields {
+                m.insert(k.clone(), t.eval(scope)?);
+            }
+            return Ok(Value::Object(m));
+        };
+        let mut m = skeleton.clone();
+        for (slot, (_, t)) in m.values_mut().zip(&self.fields) {
+            *slot = t.eval(scope)?;
+        }
+        Ok(Value::Object(m))
+    }
+}
+
 /// A compiled payload template.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Template {
     Const(Value),
-    Object(Vec<(String, Template)>),
+    Object(ObjectTemplate),
     Array(Vec<Template>),
     Dynamic { field: String, expr: ValueExpr },
 }
@@ -263,12 +302,16 @@ impl Template {
                             ));
                         };
                         let expr = ValueExpr::compile(src, true).map_err(|e| (k.clone(), e))?;
+                        let t = match &expr {
+                            ValueExpr::Call(c) => c.constant().map(Template::Const),
+                            ValueExpr::Path(_) => None,
+                        };
                         fields.push((
                             name.to_owned(),
-                            Template::Dynamic {
+                            t.unwrap_or(Template::Dynamic {
                                 field: k.clone(),
                                 expr,
-                            },
+                            }),
                         ));
                         dynamic = true;
                     } else {
@@ -278,7 +321,7 @@ impl Template {
                     }
                 }
                 if dynamic {
-                    Ok(Template::Object(fields))
+                    Ok(Template::Object(ObjectTemplate::new(fields)))
                 } else {
                     Ok(Template::Const(v.clone()))
                 }
@@ -304,13 +347,7 @@ impl Template {
     pub(crate) fn eval(&self, scope: &Scope<'_>) -> Result<Value, String> {
         match self {
             Template::Const(v) => Ok(v.clone()),
-            Template::Object(fields) => {
-                let mut m = Map::with_capacity(fields.len());
-                for (k, t) in fields {
-                    m.insert(k.clone(), t.eval(scope)?);
-                }
-                Ok(Value::Object(m))
-            }
+            Template::Object(o) => o.eval(scope),
             Template::Array(items) => items
                 .iter()
                 .map(|t| t.eval(scope))
@@ -327,5 +364,65 @@ impl Template {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod template_tests {
+    use super::*;
+    use crate::rng::Rng;
+    use serde_json::json;
+
+    fn eval(template: Value, input: Value) -> Value {
+        let t = Template::compile(&template).unwrap();
+        let ctx = ContextView::detached();
+        let mut rng = Rng::new(1);
+        t.eval(&Scope::new(&input, &ctx, &mut rng)).unwrap()
+    }
+
+    #[test]
+    fn an_object_template_keeps_the_definition_order_of_its_keys() {
+        let out = eval(
+            json!({"z": 1, "m.$": "$.x", "a": {"b.$": "$.y"}, "k.$": "States.MathAdd($.x, 1)"}),
+            json!({"x": 2, "y": "why"}),
+        );
+        assert_eq!(out, json!({"z": 1, "m": 2, "a": {"b": "why"}, "k": 3}));
+        let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["z", "m", "a", "k"]);
+        // The result is an ordinary map: lookups by key work.
+        assert_eq!(out["k"], json!(3));
+        assert_eq!(out.get("m"), Some(&json!(2)));
+    }
+
+    #[test]
+    fn a_dynamic_field_named_like_a_static_one_overwrites_it_in_place() {
+        let out = eval(
+            json!({"a": 1, "b": 2, "a.$": "$.x"}),
+            json!({"x": "from input"}),
+        );
+        assert_eq!(out, json!({"a": "from input", "b": 2}));
+        let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_call_on_literals_is_computed_once_and_one_that_reads_anything_else_each_time() {
+        let folded = |src: &str| match Template::compile(&json!({"v.$": src})).unwrap() {
+            Template::Object(o) => matches!(o.fields[0].1, Template::Const(_)),
+            _ => unreachable!(),
+        };
+        assert!(folded("States.Base64Decode('bGF0dGU=')"));
+        assert!(folded("States.ArrayLength(States.ArrayRange(1, 10, 3))"));
+        assert!(!folded("States.Format('{}', $.x)"));
+        assert!(!folded("States.Format('{}', $$.Execution.Id)"));
+        assert!(!folded("States.UUID()"));
+        assert!(!folded("States.MathRandom(1, 10)"));
+        assert!(!folded("States.ArrayLength(States.Array(States.UUID()))"));
+        // A failing call is left to fail at run time.
+        assert!(!folded("States.ArrayRange(1, 5000, 1)"));
+        assert_eq!(
+            eval(json!({"v.$": "States.ArrayRange(1, 10, 3)"}), json!({})),
+            json!({"v": [1, 4, 7, 10]})
+        );
     }
 }

@@ -143,6 +143,27 @@ impl Call {
         Ok(c)
     }
 
+    /// The value of a call that reads neither the input, the context nor randomness
+    /// (`States.Base64Decode('bGF0dGU=')`), computed once when the definition loads.
+    /// `None` for any other call, and for one that fails: that fails at run time, as
+    /// it does on AWS.
+    pub(crate) fn constant(&self) -> Option<Value> {
+        fn literal(c: &Call) -> bool {
+            !matches!(c.func, Func::Uuid | Func::MathRandom)
+                && c.args.iter().all(|a| match a {
+                    Arg::Lit(_) => true,
+                    Arg::Path(_) => false,
+                    Arg::Call(inner) => literal(inner),
+                })
+        }
+        if !literal(self) {
+            return None;
+        }
+        let ctx = crate::expr::ContextView::detached();
+        let mut rng = crate::rng::Rng::new(0);
+        self.eval(&Scope::new(&Value::Null, &ctx, &mut rng)).ok()
+    }
+
     pub(crate) fn eval(&self, scope: &Scope<'_>) -> Result<Value, String> {
         // Arguments are borrowed where they can be: literals from the definition,
         // definite paths from the input. Only results are built.
@@ -428,6 +449,22 @@ fn int(n: i64) -> Value {
     Value::Number(Number::from(n))
 }
 
+/// AWS's 10,000-character limit on string arguments (a byte count bounds it first).
+fn over_10k_chars(s: &str) -> bool {
+    s.len() > 10_000 && s.chars().count() > 10_000
+}
+
+/// Lower-case hex, as AWS prints digests.
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
+
 fn take(a: &mut [Cow<'_, Value>], i: usize) -> Value {
     std::mem::replace(&mut a[i], Cow::Owned(Value::Null)).into_owned()
 }
@@ -551,7 +588,7 @@ fn apply(f: Func, a: &mut [Cow<'_, Value>], scope: &Scope<'_>) -> Result<Value, 
         }
         Func::Base64Encode => {
             let s = want_str(f, &a[0])?;
-            if s.chars().count() > 10_000 {
+            if over_10k_chars(s) {
                 return Err("The input of States.Base64Encode exceeds 10000 characters".into());
             }
             Ok(Value::String(
@@ -560,7 +597,7 @@ fn apply(f: Func, a: &mut [Cow<'_, Value>], scope: &Scope<'_>) -> Result<Value, 
         }
         Func::Base64Decode => {
             let s = want_str(f, &a[0])?;
-            if s.chars().count() > 10_000 {
+            if over_10k_chars(s) {
                 return Err("The input of States.Base64Decode exceeds 10000 characters".into());
             }
             let bytes = base64::engine::general_purpose::STANDARD
@@ -578,16 +615,16 @@ fn apply(f: Func, a: &mut [Cow<'_, Value>], scope: &Scope<'_>) -> Result<Value, 
                 }
                 other => Cow::Owned(other.to_string()),
             };
-            if data.chars().count() > 10_000 {
+            if over_10k_chars(&data) {
                 return Err("The input of States.Hash exceeds 10000 characters".into());
             }
             let alg = want_str(f, &a[1])?;
             let h = match alg {
-                "MD5" => hex::encode(md5::Md5::digest(data.as_bytes())),
-                "SHA-1" => hex::encode(sha1::Sha1::digest(data.as_bytes())),
-                "SHA-256" => hex::encode(sha2::Sha256::digest(data.as_bytes())),
-                "SHA-384" => hex::encode(sha2::Sha384::digest(data.as_bytes())),
-                "SHA-512" => hex::encode(sha2::Sha512::digest(data.as_bytes())),
+                "MD5" => lower_hex(&md5::Md5::digest(data.as_bytes())),
+                "SHA-1" => lower_hex(&sha1::Sha1::digest(data.as_bytes())),
+                "SHA-256" => lower_hex(&sha2::Sha256::digest(data.as_bytes())),
+                "SHA-384" => lower_hex(&sha2::Sha384::digest(data.as_bytes())),
+                "SHA-512" => lower_hex(&sha2::Sha512::digest(data.as_bytes())),
                 other => {
                     return Err(format!(
                         "The hash algorithm '{other}' is not supported; use one of MD5, SHA-1, SHA-256, SHA-384, SHA-512"
