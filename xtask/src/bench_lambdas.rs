@@ -56,16 +56,24 @@ const FIXTURES: &[(&str, &str)] = &[
 pub fn run(args: &[String]) -> Result<()> {
     let mut events = 200usize;
     let mut build = false;
+    let mut release = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--events" => events = it.next().context("--events N")?.parse()?,
             "--build" => build = true,
-            other => bail!("unknown argument {other} (known: --events, --build)"),
+            "--release" => release = true,
+            other => bail!("unknown argument {other} (known: --events, --build, --release)"),
         }
     }
     if build {
-        crate::lambdas::run(&[])?;
+        // `--release`: the deployed build (fat LTO), rather than CI's thin-LTO one.
+        let flags: &[String] = if release {
+            &[String::from("--release")]
+        } else {
+            &[]
+        };
+        crate::lambdas::run(flags)?;
     }
     crate::util::run(
         "cargo",
@@ -104,7 +112,7 @@ pub fn run(args: &[String]) -> Result<()> {
             continue;
         }
         let event = std::fs::read(fixture).with_context(|| format!("reading {fixture}"))?;
-        let size = std::fs::metadata(&path)?.len() as f64 / (1024.0 * 1024.0);
+        let size = std::fs::metadata(&path)?.len() as f64 / 1e6;
         // The custom resource answers CloudFormation's pre-signed URL, which is not there
         // offline: each event waits for that call to fail, so it handles a few only.
         let n = if *name == "presso-fn-iot-endpoint" {

@@ -73,7 +73,7 @@ pub fn run(args: &[String]) -> Result<()> {
 /// Prints each binary's size against the target; fails when one is missing.
 pub fn report(profile: &str) -> Result<()> {
     let crates = function_crates()?;
-    const TARGET_BYTES: u64 = 8 * 1024 * 1024;
+    const TARGET_BYTES: u64 = 8_000_000;
     println!("\nLambda binaries (x86_64, profile {profile}, stripped):");
     println!("{:<32} {:>10}  target ≤ 8 MB", "function", "size");
     let mut missing = Vec::new();
@@ -81,7 +81,7 @@ pub fn report(profile: &str) -> Result<()> {
         let path = Path::new("target/lambda").join(c).join("bootstrap");
         match std::fs::metadata(&path) {
             Ok(m) => {
-                let mb = m.len() as f64 / (1024.0 * 1024.0);
+                let mb = m.len() as f64 / 1e6;
                 let verdict = if m.len() <= TARGET_BYTES {
                     "ok"
                 } else {

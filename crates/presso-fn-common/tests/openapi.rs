@@ -6,9 +6,9 @@
 
 use presso_core::api::{Access, Problem, ROUTES, RuntimeSettings, StoreStateRequest};
 use presso_core::config::{ConfigUpdate, StoreConfig, StoreState};
-use presso_core::ids::{EventId, OrderId, OrderNumber, QrToken, TaskToken, UserId};
+use presso_core::ids::{DisplayName, EventId, OrderId, OrderNumber, QrToken, TaskToken, UserId};
 use presso_core::menu::{DrinkRequest, Menu};
-use presso_core::order::Order;
+use presso_core::order::{CancelledBy, Order, QueueEstimate, RejectReason, Wait};
 use presso_core::ports::JourneyEntry;
 use presso_core::qr::{QrBucket, WindowId};
 use presso_core::time::Timestamp;
@@ -84,7 +84,19 @@ fn schemas() -> Map<String, Value> {
         now,
     );
     let mut out = Map::new();
-    out.insert("OrderView".into(), sample(&OrderView::of(&o)));
+    // Fields that belong to other states (cancelled, timed out, rejected, queued) are
+    // filled in too, so the schema names every field the view can carry.
+    let mut view = OrderView::of(&o);
+    view.display_name = DisplayName::from_claim("Ada");
+    view.cancelled_by = Some(CancelledBy::Customer);
+    view.timed_out_wait = Some(Wait::Drink);
+    view.reject_reason = Some(RejectReason::AtCapacity);
+    view.drink_deadline = Some(now);
+    view.queue = Some(QueueEstimate {
+        queue_position: 1,
+        estimated_wait_seconds: 90,
+    });
+    out.insert("OrderView".into(), sample(&view));
     out.insert(
         "NewOrderView".into(),
         sample(&NewOrderView {
@@ -125,6 +137,30 @@ fn schemas() -> Map<String, Value> {
             menu: Some(Menu::reference_default()),
             availability: None,
         }),
+    );
+    // Each field may be null: the server reads null as "leave it unchanged".
+    let mut update = out["ConfigUpdate"].clone();
+    let nullable: Vec<String> = update["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    for name in nullable {
+        let prop = &mut update["properties"][&name];
+        prop["type"] = match prop.get("type") {
+            Some(Value::String(t)) => json!([t, "null"]),
+            _ => prop["type"].clone(),
+        };
+    }
+    // Availability maps drink and option names to whether they can be ordered.
+    let flags = json!({"type": "object", "additionalProperties": {"type": "boolean"}});
+    update["properties"]["availability"] = json!({"type": ["object", "null"],
+        "properties": {"drinks": flags, "options": flags}, "additionalProperties": false});
+    out.insert("ConfigUpdate".into(), update);
+    out.insert(
+        "GatewayMessage".into(),
+        json!({"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}),
     );
     out.insert(
         "DrinkRequest".into(),
@@ -182,10 +218,25 @@ fn document() -> Value {
         }
         let mut responses = Map::new();
         for (i, status) in r.statuses.iter().enumerate() {
-            let response = if i == 0 {
-                json!({"description": "Success", "content": {"application/json": {"schema": schema_ref(r.response)}}})
-            } else {
-                json!({"description": "A problem document", "content": {"application/problem+json": {"schema": schema_ref("Problem")}}})
+            let problem = json!({"schema": schema_ref("Problem")});
+            let gateway = json!({"schema": schema_ref("GatewayMessage")});
+            let response = match *status {
+                _ if i == 0 => {
+                    json!({"description": "Success", "content": {"application/json": {"schema": schema_ref(r.response)}}})
+                }
+                // The HTTP API's JWT authorizer refuses a missing, bad or expired token
+                // before any function runs, with API Gateway's own body.
+                401 => json!({"description": "No valid token: API Gateway's refusal",
+                    "content": {"application/json": gateway}}),
+                // A route's AuthorizationScopes are checked there too; the function's own
+                // access rules answer with a problem document.
+                403 => {
+                    json!({"description": "A problem document from the function, or API Gateway's refusal of a token without the route's scopes",
+                    "content": {"application/problem+json": problem, "application/json": gateway}})
+                }
+                _ => {
+                    json!({"description": "A problem document", "content": {"application/problem+json": problem}})
+                }
             };
             responses.insert(status.to_string(), response);
         }
@@ -205,7 +256,11 @@ fn document() -> Value {
             "security": if r.access == Access::Public { json!([]) } else { json!([{"cognitoJwt": []}]) },
         });
         if let Some(body) = r.request {
-            op["requestBody"] = json!({"required": r.function != "presso-fn-config" || r.method != "POST",
+            // Creating an event takes an optional configuration; a barista's `?action=` on
+            // an order reads no body (only the owner's drink does).
+            let optional = (r.function == "presso-fn-config" && r.method == "POST")
+                || r.query.iter().any(|(name, _)| *name == "action");
+            op["requestBody"] = json!({"required": !optional,
                 "content": {"application/json": {"schema": schema_ref(body)}}});
         }
         paths
