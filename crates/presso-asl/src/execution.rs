@@ -963,18 +963,12 @@ impl Branch {
         };
         *cx.transitions += 1;
         let ty = state_type(&st.kind);
-        // Built only when it is recorded: an event that could also be dropped unrecorded
-        // is assembled on the stack and copied, where this one is written in place.
-        let id = if self.silent {
-            0
-        } else {
-            let pid = cx.payload(false, &input);
-            cx.emit(false, || EventDetails::StateEntered {
-                state_type: ty,
-                name: st.name.clone(),
-                input: pid,
-            })
-        };
+        let pid = cx.payload(self.silent, &input);
+        let id = cx.emit(self.silent, || EventDetails::StateEntered {
+            state_type: ty,
+            name: st.name.clone(),
+            input: pid,
+        });
         if st.passthrough {
             // A bare Pass state: its output is its input, nothing to evaluate.
             return self.exit(cx, st, input);
@@ -985,14 +979,12 @@ impl Branch {
 
     #[inline]
     fn exit(&self, cx: &mut Cx<'_>, st: &State, output: Data) -> Cursor {
-        if !self.silent {
-            let pid = cx.payload(false, &output);
-            cx.emit(false, || EventDetails::StateExited {
-                state_type: state_type(&st.kind),
-                name: st.name.clone(),
-                output: pid,
-            });
-        }
+        let pid = cx.payload(self.silent, &output);
+        cx.emit(self.silent, || EventDetails::StateExited {
+            state_type: state_type(&st.kind),
+            name: st.name.clone(),
+            output: pid,
+        });
         self.goto(st.next, output)
     }
 
