@@ -438,6 +438,70 @@ async fn a_customer_who_never_orders_times_out_and_gives_back_the_capacity() {
     assert_eq!(bar.order(&gus, &next).await.body["state"], "queued");
 }
 
+/// The rule that starts the Order Processor on `Validator.NewOrder`.
+async fn workflow_rule(bar: &Bar) -> String {
+    let (s, rules) = bar
+        .presso
+        .aws(
+            "AWSEvents.ListRules",
+            json!({"EventBusName": "Serverlesspresso"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{rules}");
+    for rule in rules["Rules"].as_array().unwrap() {
+        let name = rule["Name"].as_str().unwrap();
+        let (_, targets) = bar
+            .presso
+            .aws(
+                "AWSEvents.ListTargetsByRule",
+                json!({"Rule": name, "EventBusName": "Serverlesspresso"}),
+            )
+            .await;
+        if targets["Targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["Arn"].as_str().unwrap().contains(":stateMachine:"))
+        {
+            return name.to_string();
+        }
+    }
+    panic!("no rule starts the workflow: {rules}");
+}
+
+#[tokio::test]
+async fn an_order_no_workflow_ever_started_for_is_failed_by_the_scheduled_sweep() {
+    let bar = Bar::open().await;
+    let (jo, _phone) = bar.customer("Jo").await;
+    // The workflow never hears of this order, as when the validator dies between storing it
+    // and announcing it.
+    let rule = workflow_rule(&bar).await;
+    let off = json!({"Name": rule, "EventBusName": "Serverlesspresso"});
+    assert_eq!(
+        bar.presso.aws("AWSEvents.DisableRule", off.clone()).await.0,
+        200
+    );
+    let orphan = bar.new_order(&jo).await;
+    assert_eq!(bar.presso.aws("AWSEvents.EnableRule", off).await.0, 200);
+    let (kim, _phone) = bar.customer("Kim").await;
+    let live = bar.new_order(&kim).await;
+    // Within the drink deadline and its grace, the sweep leaves it alone.
+    bar.presso.advance(600.0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(bar.order(&jo, &orphan).await.body["state"], "pending");
+    // Past them, the five-minute schedule fails it; the live order timed out on its own.
+    bar.presso.advance(700.0).await;
+    let failed = bar.until_state(&orphan, "failed").await;
+    assert_eq!(failed["state"], "failed");
+    bar.until_state(&live, "timedOut").await;
+    // The sweep runs again every five minutes and changes nothing twice.
+    bar.presso.advance(600.0).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let again = bar.order(&jo, &orphan).await.body;
+    assert_eq!(again["state"], "failed");
+    assert_eq!(again["updatedAt"], failed["updatedAt"], "{again}");
+}
+
 #[tokio::test]
 async fn an_order_no_barista_completes_times_out() {
     let bar = Bar::open().await;

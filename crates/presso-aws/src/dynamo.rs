@@ -515,6 +515,38 @@ impl ConfigRepository for DynamoStore {
             reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
         )))
     }
+
+    /// A scan of the config table's keys: one item per event, so it stays small.
+    async fn list_events(&self) -> Result<Vec<EventId>, StoreError> {
+        let prefix = keys::CONFIG_PK_PREFIX;
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.tables.config)
+                .projection_expression("#pk")
+                .filter_expression("begins_with(#pk, :prefix)")
+                .expression_attribute_names("#pk", keys::PK)
+                .expression_attribute_values(":prefix", s(prefix))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                if let Some(AttributeValue::S(pk)) = item.get(keys::PK)
+                    && let Some(Ok(event)) = pk.strip_prefix(prefix).map(EventId::parse)
+                {
+                    events.push(event);
+                }
+            }
+            start = page.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(events);
+            }
+        }
+    }
 }
 
 impl DynamoStore {

@@ -108,8 +108,11 @@ pub fn event_state(event: &EventId, status: OrderStatus) -> String {
     format!("{event}#{}", status.as_str())
 }
 
+/// What every config item's key begins with.
+pub const CONFIG_PK_PREFIX: &str = "config-";
+
 pub fn config_pk(event: &EventId) -> String {
-    format!("config-{event}")
+    format!("{CONFIG_PK_PREFIX}{event}")
 }
 
 pub fn order_counter_pk(event: &EventId) -> String {

@@ -99,6 +99,9 @@ pub trait ConfigRepository: Send + Sync {
         config: &StoreConfig,
         expected_version: Option<u64>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every event that has a config (the scheduled sweep visits each).
+    fn list_events(&self) -> impl Future<Output = Result<Vec<EventId>, StoreError>> + Send;
 }
 
 /// Why a token could not be taken.

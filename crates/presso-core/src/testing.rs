@@ -324,6 +324,11 @@ impl ConfigRepository for InMemoryStore {
         );
         Ok(())
     }
+
+    async fn list_events(&self) -> Result<Vec<EventId>, StoreError> {
+        self.check()?;
+        Ok(lock(&self.tables).configs.keys().cloned().collect())
+    }
 }
 
 impl QrRepository for InMemoryStore {

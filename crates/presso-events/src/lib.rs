@@ -15,8 +15,13 @@
 //! - the `default` bus always exists;
 //! - it opens no socket: the host owns transport and runs the deliveries on its tokio runtime.
 //!
-//! Known limits: schedule rules are stored and described but never fire; accepted events are not
-//! persisted, so deliveries still queued or waiting for a retry are lost if the process dies.
+//! - schedule rules (`rate(...)`, `cron(...)`, on the default bus) fire on the service's clock
+//!   once the host calls [`EventBridge::start_schedules`]: a `Scheduled Event` from
+//!   `aws.events` to each target, kept like any delivery until it is made.
+//!
+//! Known limits: a rate counts its periods from when this process first saw the rule, so a
+//! restart begins a new period; fires missed while presso was stopped are made once, not
+//! once each.
 //!
 //! Modules: `service` (the facade and the operations), `input` (InputPath, InputTransformer),
 //! `delivery` (the invoker port, retries, log ARNs), `store` (SQLite), `error`.
@@ -24,12 +29,14 @@
 mod delivery;
 mod error;
 mod input;
+mod schedule;
 mod service;
 mod store;
 
 pub use delivery::{Delivery, DeliveryError, NoTargets, RetryPolicy, TargetInvoker, log_group_of};
 pub use error::{ErrorType, EventsError};
 pub use input::{DeliveryContext, JsonPath, Transformer};
+pub use schedule::Schedule;
 pub use service::{
     Clock, DEFAULT_BUS, EventBridge, MAX_PUT_EVENTS_ENTRIES, MAX_PUT_EVENTS_SIZE,
     MAX_TARGETS_PER_RULE, OPERATIONS, OpenError, Options, Storage, SystemClock, TARGET_PREFIX,

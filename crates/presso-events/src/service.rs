@@ -5,6 +5,7 @@
 use crate::delivery::{Delivery, DeliveryError, RetryPolicy, TargetInvoker, log_group_of};
 use crate::error::{ErrorType, EventsError};
 use crate::input::{DeliveryContext, JsonPath, Transformer};
+use crate::schedule::Schedule;
 use crate::store;
 use presso_eventpattern::Pattern;
 use rusqlite::{Connection, params};
@@ -88,6 +89,8 @@ pub struct Options {
     /// Delivers to state machines and functions (the log target is built in).
     pub invoker: Arc<dyn TargetInvoker>,
     pub retry: RetryPolicy,
+    /// How often (in real time) schedule rules are checked for being due.
+    pub schedule_tick: std::time::Duration,
 }
 
 impl Default for Options {
@@ -98,6 +101,7 @@ impl Default for Options {
             clock: Arc::new(SystemClock),
             invoker: Arc::new(crate::delivery::NoTargets),
             retry: RetryPolicy::default(),
+            schedule_tick: std::time::Duration::from_secs(1),
         }
     }
 }
@@ -141,8 +145,21 @@ struct CompiledRule {
     targets: Vec<CompiledTarget>,
 }
 
+/// A schedule rule with its targets, and when it fires next.
+struct ScheduledRule {
+    name: String,
+    arn: String,
+    schedule: Schedule,
+    /// When presso first saw the rule: a rate counts its periods from here.
+    anchor_ms: i64,
+    next_at: Option<i64>,
+    targets: Vec<CompiledTarget>,
+}
+
 struct Inner {
     conn: Mutex<Connection>,
+    /// The default bus's schedule rules, rebuilt with its routes.
+    schedules: Mutex<Vec<ScheduledRule>>,
     /// Per bus, the enabled rules that have a pattern and at least one target: all PutEvents
     /// needs, rebuilt whenever a rule or target of the bus changes.
     routes: RwLock<HashMap<String, Arc<[CompiledRule]>>>,
@@ -157,6 +174,8 @@ struct Inner {
     /// Made deliveries not yet forgotten in the store: removed in batches (a crash before
     /// that makes them again, at least once).
     made: Mutex<Vec<i64>>,
+    schedule_tick: std::time::Duration,
+    schedules_started: std::sync::atomic::AtomicBool,
 }
 
 /// The EventBridge service: buses, rules and targets of one data directory, and delivery.
@@ -290,6 +309,7 @@ impl EventBridge {
         let service = EventBridge {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
+                schedules: Mutex::new(Vec::new()),
                 routes: RwLock::new(HashMap::new()),
                 region: options.region,
                 account: options.account,
@@ -299,6 +319,8 @@ impl EventBridge {
                 runtime,
                 billed_events: std::sync::atomic::AtomicU64::new(0),
                 made: Mutex::new(Vec::new()),
+                schedule_tick: options.schedule_tick,
+                schedules_started: std::sync::atomic::AtomicBool::new(false),
             }),
         };
         let buses = store::buses(&service.lock())?;
@@ -564,7 +586,7 @@ impl EventBridge {
                     "ScheduleExpression is supported only on the default event bus.",
                 ));
             }
-            if !(s.starts_with("rate(") || s.starts_with("cron(")) || !s.ends_with(')') {
+            if Schedule::parse(s).is_none() {
                 return Err(EventsError::validation(
                     "Parameter ScheduleExpression is not valid.",
                 ));
@@ -850,6 +872,9 @@ impl EventBridge {
                     targets,
                 });
             }
+            if bus == DEFAULT_BUS {
+                self.refresh_schedules(&conn)?;
+            }
             compiled
         };
         self.write_routes().insert(bus.to_string(), compiled.into());
@@ -979,28 +1004,131 @@ impl EventBridge {
             "detail": detail,
         });
         for rule in routes.iter().filter(|r| r.pattern.matches(&event)) {
-            let cx = DeliveryContext {
-                rule_arn: &rule.arn,
-                rule_name: &rule.name,
-                ingestion_time: &time,
-            };
-            for target in &rule.targets {
-                let input = match &target.input {
-                    InputMode::Event => Ok(event.clone()),
-                    InputMode::Constant(v) => Ok(v.clone()),
-                    InputMode::Path(p) => Ok(p.select(&event).cloned().unwrap_or(Value::Null)),
-                    InputMode::Transform(t) => t.fill(&event, &cx),
-                };
-                deliveries.push(Delivery {
-                    event_id: id.clone(),
-                    rule_arn: rule.arn.clone(),
-                    target_id: target.id.clone(),
-                    target_arn: target.arn.clone(),
-                    input,
-                });
-            }
+            target_deliveries(
+                &rule.name,
+                &rule.arn,
+                &rule.targets,
+                &event,
+                &id,
+                &time,
+                deliveries,
+            );
         }
         Ok(id)
+    }
+
+    // ----- schedules -----
+
+    /// Rebuilds the schedule rules (enabled, with targets, on the default bus), keeping when
+    /// each one that did not change fires next.
+    fn refresh_schedules(&self, conn: &Connection) -> Result<(), EventsError> {
+        let now = self.inner.clock.now_millis();
+        let mut fresh = Vec::new();
+        let mut schedules = lock_ignoring_poison(&self.inner.schedules);
+        for (name, spec) in store::rules(conn, DEFAULT_BUS)? {
+            let enabled = spec["State"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("ENABLED"));
+            let Some(expression) = spec["ScheduleExpression"].as_str() else {
+                continue;
+            };
+            let Some(schedule) = Schedule::parse(expression).filter(|_| enabled) else {
+                continue;
+            };
+            let targets: Vec<CompiledTarget> = store::targets(conn, DEFAULT_BUS, &name)?
+                .iter()
+                .filter_map(|t| Self::compile_target(t).ok())
+                .collect();
+            if targets.is_empty() {
+                continue;
+            }
+            let arn = self.rule_arn(DEFAULT_BUS, &name);
+            let (anchor_ms, next_at) = match schedules
+                .iter()
+                .find(|s| s.arn == arn && s.schedule == schedule)
+            {
+                Some(kept) => (kept.anchor_ms, kept.next_at),
+                None => (now, schedule.next_after(now, now)),
+            };
+            fresh.push(ScheduledRule {
+                name,
+                arn,
+                schedule,
+                anchor_ms,
+                next_at,
+                targets,
+            });
+        }
+        *schedules = fresh;
+        Ok(())
+    }
+
+    /// Starts firing schedule rules, every [`Options::schedule_tick`]; the host calls it once
+    /// its targets can take deliveries (with [`EventBridge::resume_pending`]). Calling it again
+    /// changes nothing. The task ends when the service is dropped.
+    pub fn start_schedules(&self) {
+        if self
+            .inner
+            .schedules_started
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let weak = Arc::downgrade(&self.inner);
+        let tick = self.inner.schedule_tick;
+        self.inner.runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(tick).await;
+                let Some(inner) = weak.upgrade() else { break };
+                EventBridge { inner }.fire_due_schedules();
+            }
+        });
+    }
+
+    /// Fires every schedule rule that is due on the service's clock: one `Scheduled Event`
+    /// from `aws.events` to each of its targets, made as durably as `PutEvents`' deliveries.
+    /// Fires that fell due while nothing ran (a stopped presso, a clock moved forward) are
+    /// made once, not once each. Answers how many rules fired.
+    pub fn fire_due_schedules(&self) -> usize {
+        let now = self.inner.clock.now_millis();
+        let mut deliveries = Vec::new();
+        let mut fired = 0;
+        {
+            let mut schedules = lock_ignoring_poison(&self.inner.schedules);
+            for rule in schedules.iter_mut() {
+                let Some(due) = rule.next_at.filter(|&at| at <= now) else {
+                    continue;
+                };
+                rule.next_at = rule.schedule.next_after(now, rule.anchor_ms);
+                fired += 1;
+                let id = uuid::Uuid::new_v4().to_string();
+                let time = rfc3339_seconds(due);
+                let event = json!({
+                    "version": "0",
+                    "id": id,
+                    "detail-type": "Scheduled Event",
+                    "source": "aws.events",
+                    "account": self.inner.account,
+                    "time": time,
+                    "region": self.inner.region,
+                    "resources": [rule.arn],
+                    "detail": {},
+                });
+                target_deliveries(
+                    &rule.name,
+                    &rule.arn,
+                    &rule.targets,
+                    &event,
+                    &id,
+                    &time,
+                    &mut deliveries,
+                );
+            }
+        }
+        if let Err(e) = self.dispatch_durably(deliveries) {
+            tracing::error!(error = %e, "eventbridge: cannot keep the scheduled deliveries");
+        }
+        fired
     }
 
     // ----- delivery -----
@@ -1219,6 +1347,42 @@ impl EventBridge {
 }
 
 /// What AWS counts toward the `PutEvents` size limit for one entry.
+/// The deliveries of `event` to each of a rule's targets, with each target's input.
+fn target_deliveries(
+    rule_name: &str,
+    rule_arn: &str,
+    targets: &[CompiledTarget],
+    event: &Value,
+    id: &str,
+    time: &str,
+    out: &mut Vec<Delivery>,
+) {
+    let cx = DeliveryContext {
+        rule_arn,
+        rule_name,
+        ingestion_time: time,
+    };
+    for target in targets {
+        let input = match &target.input {
+            InputMode::Event => Ok(event.clone()),
+            InputMode::Constant(v) => Ok(v.clone()),
+            InputMode::Path(p) => Ok(p.select(event).cloned().unwrap_or(Value::Null)),
+            InputMode::Transform(t) => t.fill(event, &cx),
+        };
+        out.push(Delivery {
+            event_id: id.to_owned(),
+            rule_arn: rule_arn.to_owned(),
+            target_id: target.id.clone(),
+            target_arn: target.arn.clone(),
+            input,
+        });
+    }
+}
+
+fn lock_ignoring_poison<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn entry_size(entry: &Value) -> usize {
     let len = |name: &str| entry.get(name).and_then(Value::as_str).map_or(0, str::len);
     let time = if entry.get("Time").is_some_and(|t| !t.is_null()) {

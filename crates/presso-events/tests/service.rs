@@ -517,3 +517,190 @@ async fn a_delivery_accepted_but_not_made_is_made_after_a_reopen_and_then_forgot
     let eb = EventBridge::open(storage, Options::default()).unwrap();
     assert_eq!(eb.resume_pending().unwrap(), 0);
 }
+
+/// A clock the test moves by hand.
+#[derive(Default)]
+struct HandClock(std::sync::atomic::AtomicI64);
+
+impl HandClock {
+    fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl presso_events::Clock for HandClock {
+    fn now_millis(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+fn open_on(clock: Arc<HandClock>, recorder: Arc<Recorder>, tick: Duration) -> EventBridge {
+    EventBridge::open(
+        Storage::InMemory,
+        Options {
+            invoker: recorder,
+            clock,
+            schedule_tick: tick,
+            ..Options::default()
+        },
+    )
+    .unwrap()
+}
+
+const SWEEPER: &str = "arn:aws:lambda:us-east-1:123456789012:function:sweeper";
+
+fn scheduled_rule(eb: &EventBridge, name: &str, expression: &str, target: Value) {
+    call(
+        eb,
+        "PutRule",
+        json!({"Name": name, "ScheduleExpression": expression}),
+    )
+    .unwrap();
+    call(eb, "PutTargets", json!({"Rule": name, "Targets": [target]})).unwrap();
+}
+
+#[tokio::test]
+async fn a_rate_rule_fires_a_scheduled_event_each_period_and_missed_periods_once() {
+    let clock = Arc::new(HandClock::default());
+    clock.advance(1_800_000_000_000);
+    let rec = Arc::new(Recorder::default());
+    let eb = open_on(clock.clone(), rec.clone(), Duration::from_secs(3600));
+    scheduled_rule(
+        &eb,
+        "sweep",
+        "rate(5 minutes)",
+        json!({"Id": "fn", "Arn": SWEEPER}),
+    );
+    assert_eq!(eb.fire_due_schedules(), 0, "not before its first period");
+    clock.advance(299_999);
+    assert_eq!(eb.fire_due_schedules(), 0);
+    clock.advance(1);
+    assert_eq!(eb.fire_due_schedules(), 1);
+    assert_eq!(eb.fire_due_schedules(), 0, "once per period");
+    let (arn, event) = wait_for(|| rec.seen.lock().unwrap().first().cloned()).await;
+    assert_eq!(arn, SWEEPER);
+    assert_eq!(event["detail-type"], "Scheduled Event");
+    assert_eq!(event["source"], "aws.events");
+    assert_eq!(event["detail"], json!({}));
+    assert_eq!(
+        event["resources"],
+        json!(["arn:aws:events:us-east-1:123456789012:rule/sweep"])
+    );
+    assert_eq!(event["time"], "2027-01-15T08:05:00Z");
+    assert_eq!(event["account"], "123456789012");
+    assert!(event["id"].as_str().is_some_and(|id| id.len() == 36));
+
+    // An hour with nobody checking: one fire, then the period continues from its anchor.
+    clock.advance(3_600_000 + 60_000);
+    assert_eq!(eb.fire_due_schedules(), 1);
+    clock.advance(180_000);
+    assert_eq!(eb.fire_due_schedules(), 0);
+    clock.advance(60_000);
+    assert_eq!(eb.fire_due_schedules(), 1);
+    wait_for(|| (rec.seen.lock().unwrap().len() == 3).then_some(())).await;
+}
+
+#[tokio::test]
+async fn disabled_and_targetless_schedules_do_not_fire_and_targets_get_their_input() {
+    let clock = Arc::new(HandClock::default());
+    let rec = Arc::new(Recorder::default());
+    let eb = open_on(clock.clone(), rec.clone(), Duration::from_secs(3600));
+    call(
+        &eb,
+        "PutRule",
+        json!({"Name": "bare", "ScheduleExpression": "rate(1 minute)"}),
+    )
+    .unwrap();
+    scheduled_rule(
+        &eb,
+        "off",
+        "rate(1 minute)",
+        json!({"Id": "fn", "Arn": SWEEPER}),
+    );
+    call(&eb, "DisableRule", json!({"Name": "off"})).unwrap();
+    scheduled_rule(
+        &eb,
+        "shaped",
+        "cron(* * * * ? *)",
+        json!({"Id": "fn", "Arn": SWEEPER, "InputTransformer": {
+            "InputPathsMap": {"rule": "$.resources[0]", "type": "$.detail-type"},
+            "InputTemplate": r#"{"rule": <rule>, "what": <type>}"#
+        }}),
+    );
+    clock.advance(60_000);
+    assert_eq!(eb.fire_due_schedules(), 1);
+    let (_, input) = wait_for(|| rec.seen.lock().unwrap().first().cloned()).await;
+    assert_eq!(
+        input,
+        json!({"rule": "arn:aws:events:us-east-1:123456789012:rule/shaped", "what": "Scheduled Event"})
+    );
+    // Enabled again, it fires at its next period.
+    call(&eb, "EnableRule", json!({"Name": "off"})).unwrap();
+    clock.advance(60_000);
+    assert_eq!(eb.fire_due_schedules(), 2);
+}
+
+#[tokio::test]
+async fn schedule_expressions_are_validated_and_only_the_default_bus_takes_them() {
+    let eb = open(Arc::default());
+    for bad in [
+        "rate(5 minute)",
+        "cron(0 12 * * * *)",
+        "rate(5 seconds)",
+        "daily",
+    ] {
+        let err = call(
+            &eb,
+            "PutRule",
+            json!({"Name": "bad", "ScheduleExpression": bad}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            (
+                "ValidationException".to_string(),
+                "Parameter ScheduleExpression is not valid.".to_string()
+            ),
+            "{bad}"
+        );
+    }
+    call(&eb, "CreateEventBus", json!({"Name": "Serverlesspresso"})).unwrap();
+    let err = call(
+        &eb,
+        "PutRule",
+        json!({"Name": "s", "EventBusName": "Serverlesspresso", "ScheduleExpression": "rate(1 minute)"}),
+    )
+    .unwrap_err();
+    assert_eq!(err.0, "ValidationException");
+    assert!(
+        call(&eb, "ListRules", json!({})).unwrap()["Rules"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn started_schedules_fire_on_their_own() {
+    let clock = Arc::new(HandClock::default());
+    let rec = Arc::new(Recorder::default());
+    let eb = open_on(clock.clone(), rec.clone(), Duration::from_millis(5));
+    scheduled_rule(
+        &eb,
+        "sweep",
+        "rate(1 minute)",
+        json!({"Id": "fn", "Arn": SWEEPER}),
+    );
+    clock.advance(60_000);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert!(
+        rec.seen.lock().unwrap().is_empty(),
+        "not before the host starts them"
+    );
+    eb.start_schedules();
+    eb.start_schedules();
+    let (arn, _) = wait_for(|| rec.seen.lock().unwrap().first().cloned()).await;
+    assert_eq!(arn, SWEEPER);
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert_eq!(rec.seen.lock().unwrap().len(), 1, "one fire per period");
+}

@@ -2,7 +2,8 @@
 //! times the order out, `OrderProcessor.ShopUnavailable` rejects it, `OrderProcessor.OrderFailed`
 //! fails it — each releasing capacity exactly once if the order held any — and a
 //! `Validator.NewOrder` put on the bus by a tool (the order robot) creates its order
-//! (`usecases::workflow`).
+//! (`usecases::workflow`). Its schedule rule's `Scheduled Event` (from `aws.events`) sweeps
+//! the orders no workflow looks after (`usecases::workflow::sweep_orphans`).
 //!
 //! An event function: [`handle`] takes the EventBridge envelope Lambda delivers; `main.rs`
 //! runs it with `lambda_runtime`, and presso calls it in-process with a [`Deps`] from
@@ -11,9 +12,10 @@
 
 use lambda_runtime::LambdaEvent;
 use presso_core::events::detail_type;
-use presso_core::ports::{EventPublisher, OrderRepository, WorkflowResumer};
+use presso_core::ports::{ConfigRepository, EventPublisher, OrderRepository, WorkflowResumer};
+use presso_core::usecases::{OrderPorts, workflow};
 use presso_fn_common::event::{Envelope, HandlerError};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub use presso_fn_common::workflow::{Deps, deps_from_env};
 
@@ -25,16 +27,39 @@ pub const ACCEPTS: &[&str] = &[
     detail_type::NEW_ORDER,
 ];
 
-/// Handles one delivery of an accepted event (others are acknowledged and ignored).
-pub fn handle<S, W, E>(
+/// What EventBridge's schedule rules send.
+pub const SCHEDULED_SOURCE: &str = "aws.events";
+pub const SCHEDULED_DETAIL_TYPE: &str = "Scheduled Event";
+
+/// Handles one delivery of an accepted event (others are acknowledged and ignored), or a
+/// scheduled sweep.
+pub async fn handle<S, W, E>(
     deps: &Deps<S, W, E>,
     event: LambdaEvent<Envelope>,
-) -> impl Future<Output = Result<Value, HandlerError>> + '_
+) -> Result<Value, HandlerError>
 where
-    S: OrderRepository,
+    S: OrderRepository + ConfigRepository,
     W: WorkflowResumer,
     E: EventPublisher,
 {
-    // Not an `async fn`: one future fewer keeps the Lambda's future shallow.
-    presso_fn_common::workflow::handle(deps, ACCEPTS, event)
+    let envelope = &event.payload;
+    if envelope.source == SCHEDULED_SOURCE && envelope.detail_type == SCHEDULED_DETAIL_TYPE {
+        let ports = OrderPorts {
+            store: &deps.store,
+            workflow: &deps.workflow,
+            events: &deps.events,
+            clock: &deps.clock,
+        };
+        return match workflow::sweep_orphans(&ports).await {
+            Ok(failed) => {
+                tracing::info!(failed, "swept the orders no workflow looks after");
+                Ok(json!({ "swept": failed }))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the sweep failed");
+                Err(e.into())
+            }
+        };
+    }
+    presso_fn_common::workflow::handle(deps, ACCEPTS, event).await
 }

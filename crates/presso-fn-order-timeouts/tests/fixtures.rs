@@ -133,3 +133,31 @@ async fn a_robots_new_order_creates_its_order_once() {
         .unwrap();
     assert!(robot.robot);
 }
+
+#[tokio::test]
+async fn the_scheduled_sweep_fails_orders_no_workflow_looks_after() {
+    // The deadline plus the grace (5 + 15 minutes) after the order was stored.
+    let later = NOW + 21 * 60 * 1000;
+    let store = InMemoryStore::with_config(StoreConfig::seed_default(now()));
+    let deps: TestDeps = Deps::new(store, RecordingResumer::new(), RecordingEvents::new())
+        .with_clock(SharedClock(Arc::new(ManualClock::at(later))));
+    deps.store.insert_order(pending());
+    let out = handle(&deps, lambda_event("order-timeouts", "scheduled-sweep"))
+        .await
+        .unwrap();
+    assert_eq!(out["swept"], 1);
+    assert_eq!(stored(&deps).status(), OrderStatus::Failed);
+    let again = handle(&deps, lambda_event("order-timeouts", "scheduled-sweep"))
+        .await
+        .unwrap();
+    assert_eq!(again["swept"], 0);
+
+    // A young pending order is left alone.
+    let deps = self::deps();
+    deps.store.insert_order(pending());
+    let out = handle(&deps, lambda_event("order-timeouts", "scheduled-sweep"))
+        .await
+        .unwrap();
+    assert_eq!(out["swept"], 0);
+    assert_eq!(stored(&deps).status(), OrderStatus::Pending);
+}

@@ -121,10 +121,22 @@ pub struct Events {
     pub targets: Arc<LocalTargets>,
 }
 
+/// presso's clock, as the event service reads it.
+struct EventClock(crate::clock::Clock);
+
+impl presso_events::Clock for EventClock {
+    fn now_millis(&self) -> i64 {
+        self.0.now_ms()
+    }
+}
+
 impl Events {
-    /// Opens `events.sqlite` in the data directory (or memory). Must run on the tokio runtime
-    /// that will run the deliveries.
-    pub fn open(storage: &Storage) -> Result<Events, presso_events::OpenError> {
+    /// Opens `events.sqlite` in the data directory (or memory), on presso's clock (event times,
+    /// schedules). Must run on the tokio runtime that will run the deliveries.
+    pub fn open(
+        storage: &Storage,
+        clock: crate::clock::Clock,
+    ) -> Result<Events, presso_events::OpenError> {
         let targets = Arc::new(LocalTargets::default());
         let storage = match storage {
             Storage::InMemory => presso_events::Storage::InMemory,
@@ -134,6 +146,7 @@ impl Events {
             storage,
             Options {
                 invoker: Arc::new(Invoker(targets.clone())),
+                clock: Arc::new(EventClock(clock)),
                 ..Options::default()
             },
         )?;

@@ -72,9 +72,9 @@ pub async fn run(
             move || clock.now_ms()
         })),
     )?;
+    let events = events::Events::open(&config.storage, clock.clone())?;
     let stepfunctions = stepfunctions::open(&config, clock, &store)?;
     let (broker, mqtt_auth) = realtime::broker(cognito.clone());
-    let events = events::Events::open(&config.storage)?;
     stepfunctions::connect_bus(&stepfunctions, &events);
     if let Some(port) = config.mqtt_port {
         realtime::serve_tcp(&broker, &config.host, port).await?;
@@ -95,6 +95,7 @@ pub async fn run(
     // the functions and the state machines are all wired.
     state.stepfunctions.service.start();
     state.events.service.resume_pending()?;
+    state.events.service.start_schedules();
     let app = server::router(state).merge(hosted.router);
     let addr = listener.local_addr()?;
     tracing::info!(

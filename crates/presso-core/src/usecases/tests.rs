@@ -339,6 +339,9 @@ impl crate::ports::ConfigRepository for RacingStore<'_> {
     async fn put(&self, c: &StoreConfig, v: Option<u64>) -> Result<(), StoreError> {
         self.inner.put(c, v).await
     }
+    async fn list_events(&self) -> Result<Vec<EventId>, StoreError> {
+        self.inner.list_events().await
+    }
 }
 
 #[test]
@@ -516,6 +519,47 @@ fn an_orphan_pending_order_no_workflow_looks_after_does_not_block_its_customer()
     assert!(qr::is_orphan(&orphan, w.clock.now()));
     // The orphan no longer counts.
     assert!(w.scan(&alice).is_ok());
+}
+
+#[test]
+fn the_sweep_fails_orphans_once_and_leaves_live_orders_alone() {
+    let w = World::new();
+    let alice = customer("alice");
+    let orphan_id = crate::ids::OrderId::parse("orphan-1").unwrap();
+    w.store.insert_order(crate::order::Order::new_pending(
+        orphan_id.clone(),
+        ev(),
+        crate::ids::UserId::parse("alice").unwrap(),
+        None,
+        w.clock.now(),
+    ));
+    // A second orphan whose workflow took capacity without the order hearing of it.
+    let held_id = w.scan(&alice).unwrap();
+    assert_eq!(w.workflow_started(&held_id), Handled::Applied);
+    let sweep = || block_on(workflow::sweep_orphans(&w.ports())).unwrap();
+    assert_eq!(sweep(), 0, "young pending orders are left alone");
+    w.clock.advance_millis(
+        (i64::from(crate::order::Wait::DRINK_SECONDS) + qr::ORPHAN_AFTER_SECONDS + 1) * 1000,
+    );
+    // Live orders, younger than the orphans: pending, and queued.
+    let young = w.scan(&customer("bob")).unwrap();
+    let queued = w.queued_order(&customer("carol"));
+    assert_eq!(w.store.capacity_in_use(&ev()), 2);
+    let resumed_before = w.resumptions();
+
+    assert_eq!(sweep(), 2);
+    for id in [&orphan_id, &held_id] {
+        let o = w.order(id);
+        assert_eq!(o.status(), OrderStatus::Failed, "{id}");
+        assert!(o.finished_at.is_some());
+    }
+    assert_eq!(w.order(&young).status(), OrderStatus::Pending);
+    assert_eq!(w.order(&queued).status(), OrderStatus::Queued);
+    // The held capacity is released; the workflow's wait, long past its heartbeat, is not
+    // resumed.
+    assert_eq!(w.store.capacity_in_use(&ev()), 1);
+    assert_eq!(w.resumptions(), resumed_before);
+    assert_eq!(sweep(), 0, "a second sweep fails nothing twice");
 }
 
 #[test]

@@ -32,13 +32,16 @@
 //!
 //! The state machine never releases capacity: the write that finishes the order does, once.
 
+use super::qr::is_orphan;
 use super::{Handled, OrderPorts, UseCaseError, mutate_order};
 use crate::events::{
     Event, NewOrder, OrderFailed, OrderTimeOut, ProcessorWaitingCompletion, ShopUnavailable,
     WorkflowStarted,
 };
 use crate::order::{Order, OrderStatus, Wait};
-use crate::ports::{Clock, EventPublisher, OrderRepository, StoreError, WorkflowResumer};
+use crate::ports::{
+    Clock, ConfigRepository, EventPublisher, OrderRepository, StoreError, WorkflowResumer,
+};
 
 fn handled(changed: bool) -> Handled {
     if changed {
@@ -188,6 +191,52 @@ where
     })
     .await?;
     Ok(handled(changed))
+}
+
+/// What an order found by the sweep fails with.
+pub const ORPHAN_FAILURE: &str = "abandoned: still pending long past its drink deadline";
+
+/// How many of an event's oldest pending orders one sweep looks at; a later sweep goes on.
+pub const SWEEP_BATCH: usize = 100;
+
+/// The scheduled sweep (order-timeouts on its `rate(...)` rule): fails every order of every
+/// event that is still pending long past its drink deadline ([`super::qr::is_orphan`]),
+/// because no workflow is looking after it (the validator died between storing it and
+/// publishing its `Validator.NewOrder`, or the workflow's timeout never arrived). Failing
+/// releases capacity (by order id: a no-op when it held none) and resumes no wait: any
+/// workflow's heartbeat ran out long before. Each failure is a versioned order write, so a
+/// sweep running twice fails nothing twice. Answers how many orders it failed.
+pub async fn sweep_orphans<S, W, E, C>(
+    ports: &OrderPorts<'_, S, W, E, C>,
+) -> Result<usize, UseCaseError>
+where
+    S: OrderRepository + ConfigRepository,
+    W: WorkflowResumer,
+    C: Clock,
+{
+    let now = ports.clock.now();
+    let mut failed = 0;
+    for event in ports.store.list_events().await? {
+        let pending = ports
+            .store
+            .list_by_status(&event, OrderStatus::Pending, SWEEP_BATCH)
+            .await?;
+        // Oldest first: the orphans come before the live orders.
+        for order in pending.iter().take_while(|o| is_orphan(o, now)) {
+            let (_, changed) = mutate_order(ports, &order.order_id, |o| {
+                if is_orphan(o, now) {
+                    o.fail(ORPHAN_FAILURE, false, now)
+                } else {
+                    Ok(None)
+                }
+            })
+            .await?;
+            if changed {
+                failed += 1;
+            }
+        }
+    }
+    Ok(failed)
 }
 
 /// Routes any catalogue event to its handler; events no handler acts on are `Unchanged`.
