@@ -14,7 +14,8 @@
 //!    customer's and the display's subscriber.
 //! 4. **memory**: presso's RSS idle (template loaded, nothing in flight), then with
 //!    `--in-flight` orders (default 10,000) queued and their workflows waiting
-//!    (`presso robot --hold`, at 1.6 × `--latency-rate`).
+//!    (`presso robot --hold`, at 1.6 × `--latency-rate` with at most 64 journeys open), as
+//!    the last is queued and 15 s later.
 //!
 //! Arguments: `--rate R`, `--seconds S` (default 20), `--latency-rate R` (default 500),
 //! `--in-flight N` (default 10000), `--only throughput|profile|latency|memory`.
@@ -99,6 +100,10 @@ fn phases(bin: &Path, work: &Path, args: &Args) -> Result<()> {
                 &args.rate.to_string(),
                 "--duration",
                 &args.seconds.to_string(),
+                // At most this many journeys open at once: beyond what presso sustains the
+                // robot waits instead of piling up requests that time out.
+                "--max-in-flight",
+                "256",
             ],
         )?;
         println!(
@@ -153,7 +158,8 @@ fn phases(bin: &Path, work: &Path, args: &Args) -> Result<()> {
         let server = Server::start(bin, &work.join("memory"))?;
         std::thread::sleep(Duration::from_secs(2));
         let idle = server.rss_mib();
-        // What one core sustains while queueing (a journey held at `queued` needs no barista).
+        // The robot's pace while queueing (a journey held at `queued` needs no barista); it
+        // waits for presso beyond 64 open journeys.
         let rate = args.latency_rate.max(1.0) * 1.6;
         let seconds = (args.in_flight as f64 / rate).max(1.0);
         let report = robot(
@@ -167,11 +173,17 @@ fn phases(bin: &Path, work: &Path, args: &Args) -> Result<()> {
                 &rate.to_string(),
                 "--duration",
                 &seconds.to_string(),
+                // Queued as fast as presso takes them, not faster: the figure is what 10,000
+                // waiting orders hold, not the backlog of an overload.
+                "--max-in-flight",
+                "64",
             ],
         )?;
-        std::thread::sleep(Duration::from_secs(2));
+        let loaded = server.rss_mib();
+        // tokio's blocking threads exit after 10 s idle, and mimalloc returns what they held.
+        std::thread::sleep(Duration::from_secs(15));
         println!(
-            "memory: presso idle {idle:.1} MiB RSS (target ≤ 60 MB); with {} orders queued and their workflows waiting {:.1} MiB",
+            "memory: presso idle {idle:.1} MiB RSS (target ≤ 60 MB); with {} orders queued and their workflows waiting {:.1} MiB ({loaded:.1} MiB as the last was queued)",
             report["finished"],
             server.rss_mib()
         );

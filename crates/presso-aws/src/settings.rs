@@ -7,6 +7,7 @@
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use std::collections::HashMap;
 
 /// A function's environment: variable name to value.
@@ -54,21 +55,15 @@ impl AwsSettings {
 
     /// Loads the shared SDK configuration. Against AWS (or any `https://` endpoint) the
     /// client is rustls on ring; against a plain-HTTP endpoint it trusts no roots, which
-    /// spares the cold start loading and parsing the system's root certificates.
+    /// spares the cold start loading and parsing the system's root certificates. Against
+    /// the presso that hosts the function, it is presso's in-process transport
+    /// ([`crate::system::install_host_transport`]).
     pub async fn load(&self) -> SdkConfig {
-        let mut builder = aws_smithy_http_client::Builder::new().tls_provider(
-            tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring),
-        );
-        if self.plain_http() {
-            // Nothing to trust: every request is plain HTTP.
-            builder = builder.tls_context(
-                tls::TlsContext::builder()
-                    .with_trust_store(tls::TrustStore::empty())
-                    .build()
-                    .expect("an empty trust store is a valid TLS context"),
-            );
-        }
-        let http = builder.build_https();
+        let http = self
+            .endpoint_url
+            .as_deref()
+            .and_then(crate::system::host_transport)
+            .unwrap_or_else(|| self.network_client());
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
         if let Some(region) = &self.region {
             loader = loader.region(Region::new(region.clone()));
@@ -86,6 +81,23 @@ impl AwsSettings {
             ));
         }
         loader.load().await
+    }
+
+    /// HTTP over the network: rustls on ring, with no roots against plain HTTP.
+    fn network_client(&self) -> SharedHttpClient {
+        let mut builder = aws_smithy_http_client::Builder::new().tls_provider(
+            tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring),
+        );
+        if self.plain_http() {
+            // Nothing to trust: every request is plain HTTP.
+            builder = builder.tls_context(
+                tls::TlsContext::builder()
+                    .with_trust_store(tls::TrustStore::empty())
+                    .build()
+                    .expect("an empty trust store is a valid TLS context"),
+            );
+        }
+        builder.build_https()
     }
 }
 

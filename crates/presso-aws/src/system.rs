@@ -1,6 +1,8 @@
 //! The host's clock and randomness on Lambda, and a shareable clock handle so presso can hand
-//! a function its virtual clock instead.
+//! a function its virtual clock instead; and the host's transport, so presso can answer the
+//! functions it hosts without a socket.
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use presso_core::ports::{Clock, Randomness};
 use presso_core::time::Timestamp;
 use std::sync::Arc;
@@ -104,6 +106,30 @@ impl Randomness for SharedRandomness {
     fn fill_bytes(&self, buf: &mut [u8]) {
         self.0.fill_bytes(buf);
     }
+}
+
+/// The transport presso installed for requests to its own endpoint.
+static HOST_TRANSPORT: std::sync::RwLock<Option<(String, SharedHttpClient)>> =
+    std::sync::RwLock::new(None);
+
+/// Makes `client` the HTTP client of every SDK configuration whose endpoint is `endpoint`
+/// (presso hosting functions: their calls to presso go straight to its router, with no
+/// loopback connection each). Requests to any other endpoint are untouched.
+pub fn install_host_transport(endpoint: &str, client: SharedHttpClient) {
+    *HOST_TRANSPORT
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some((endpoint.trim_end_matches('/').to_owned(), client));
+}
+
+/// The installed transport for `endpoint`, if presso installed one for it.
+pub(crate) fn host_transport(endpoint: &str) -> Option<SharedHttpClient> {
+    HOST_TRANSPORT
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .filter(|(e, _)| e == endpoint.trim_end_matches('/'))
+        .map(|(_, c)| c.clone())
 }
 
 #[cfg(test)]

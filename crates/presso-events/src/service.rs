@@ -145,6 +145,20 @@ struct CompiledRule {
     targets: Vec<CompiledTarget>,
 }
 
+/// Deliveries made since the last commit: their pending rows to delete and, for the log
+/// target, the log events to insert.
+#[derive(Default)]
+struct Made {
+    seqs: Vec<i64>,
+    logs: Vec<(String, i64, String)>,
+}
+
+impl Made {
+    fn len(&self) -> usize {
+        self.seqs.len() + self.logs.len()
+    }
+}
+
 /// A schedule rule with its targets, and when it fires next.
 struct ScheduledRule {
     name: String,
@@ -171,9 +185,10 @@ struct Inner {
     runtime: tokio::runtime::Handle,
     /// Events accepted since the service opened, in the 64 KB chunks AWS bills.
     billed_events: std::sync::atomic::AtomicU64,
-    /// Made deliveries not yet forgotten in the store: removed in batches (a crash before
-    /// that makes them again, at least once).
-    made: Mutex<Vec<i64>>,
+    /// Made deliveries not yet forgotten in the store, and the log events they wrote: both
+    /// committed together in batches (a crash before that loses neither: the deliveries are
+    /// made again, at least once).
+    made: Mutex<Made>,
     schedule_tick: std::time::Duration,
     schedules_started: std::sync::atomic::AtomicBool,
 }
@@ -318,7 +333,7 @@ impl EventBridge {
                 retry: options.retry,
                 runtime,
                 billed_events: std::sync::atomic::AtomicU64::new(0),
-                made: Mutex::new(Vec::new()),
+                made: Mutex::new(Made::default()),
                 schedule_tick: options.schedule_tick,
                 schedules_started: std::sync::atomic::AtomicBool::new(false),
             }),
@@ -1202,17 +1217,18 @@ impl EventBridge {
     /// Marks a delivery made; the store forgets made deliveries 256 at a time, and the rest
     /// within 100 ms (a flusher task started with the first one).
     fn forget(&self, seq: i64) {
+        self.note_made(|m| m.seqs.push(seq));
+    }
+
+    /// Adds to what the next batch commits: at 256 entries at once, else within 100 ms.
+    fn note_made(&self, add: impl FnOnce(&mut Made)) {
         let first = {
-            let mut made = self
-                .inner
-                .made
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            made.push(seq);
+            let mut made = lock_ignoring_poison(&self.inner.made);
+            add(&mut made);
             if made.len() >= 256 {
                 let batch = std::mem::take(&mut *made);
                 drop(made);
-                self.remove_made(&batch);
+                self.commit_made(batch);
                 return;
             }
             made.len() == 1
@@ -1221,24 +1237,23 @@ impl EventBridge {
             let this = self.clone();
             self.inner.runtime.spawn(async move {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                let batch = std::mem::take(
-                    &mut *this
-                        .inner
-                        .made
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner),
-                );
-                this.remove_made(&batch);
+                this.flush_made();
             });
         }
     }
 
-    fn remove_made(&self, seqs: &[i64]) {
-        if seqs.is_empty() {
+    /// Commits whatever made deliveries and log events are waiting.
+    fn flush_made(&self) {
+        let batch = std::mem::take(&mut *lock_ignoring_poison(&self.inner.made));
+        self.commit_made(batch);
+    }
+
+    fn commit_made(&self, batch: Made) {
+        if batch.len() == 0 {
             return;
         }
-        if let Err(e) = store::remove_pending(&mut self.lock(), seqs) {
-            tracing::warn!(error = %e, n = seqs.len(), "could not forget made deliveries; they will be made again after a restart");
+        if let Err(e) = store::commit_made(&mut self.lock(), &batch.logs, &batch.seqs) {
+            tracing::warn!(error = %e, n = batch.seqs.len(), "could not forget made deliveries; they will be made again after a restart");
         }
     }
 
@@ -1258,9 +1273,14 @@ impl EventBridge {
                 tokio::time::sleep(retry.delay_before(attempt)).await;
             }
             let outcome = match log_group_of(&delivery.target_arn) {
-                Some(group) => self
-                    .append_log(group, input)
-                    .map_err(|e| DeliveryError::Failed(e.to_string())),
+                Some(group) => {
+                    // Written with the batch that forgets the delivery.
+                    let message = log_message(input);
+                    let group = group.trim_start_matches('/').to_owned();
+                    let at = self.inner.clock.now_millis();
+                    self.note_made(|m| m.logs.push((group, at, message)));
+                    Ok(())
+                }
                 None => {
                     self.inner
                         .invoker
@@ -1308,17 +1328,15 @@ impl EventBridge {
     /// Appends an input to a log group (the built-in log target): strings as they are, other
     /// values as JSON text.
     pub fn append_log(&self, group: &str, input: &Value) -> Result<(), EventsError> {
-        let message = match input {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
         let group = group.trim_start_matches('/');
-        store::append_log(&self.lock(), group, self.inner.clock.now_millis(), &message)?;
+        let at = self.inner.clock.now_millis();
+        store::append_log(&self.lock(), group, at, &log_message(input))?;
         Ok(())
     }
 
     /// The newest `limit` events of a log group, oldest first, as `{timestamp, message}`.
     pub fn log_events(&self, group: &str, limit: usize) -> Result<Vec<Value>, EventsError> {
+        self.flush_made();
         let group = group.trim_start_matches('/');
         let rows = store::log_events(
             &self.lock(),
@@ -1333,6 +1351,7 @@ impl EventBridge {
 
     /// How many events a log group holds.
     pub fn log_count(&self, group: &str) -> Result<u64, EventsError> {
+        self.flush_made();
         let n = store::log_count(&self.lock(), group.trim_start_matches('/'))?;
         Ok(u64::try_from(n).unwrap_or_default())
     }
@@ -1376,6 +1395,14 @@ fn target_deliveries(
             target_arn: target.arn.clone(),
             input,
         });
+    }
+}
+
+/// A log target's message: strings as they are, other values as JSON text.
+fn log_message(input: &Value) -> String {
+    match input {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

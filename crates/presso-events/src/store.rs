@@ -78,13 +78,23 @@ pub(crate) fn add_pending(
     Ok(ids)
 }
 
-/// Forgets made deliveries, in one transaction.
-pub(crate) fn remove_pending(conn: &mut Connection, seqs: &[i64]) -> rusqlite::Result<()> {
+/// Writes the log events made deliveries produced and forgets those deliveries, in one
+/// transaction: a crash keeps both undone, and the deliveries are made again.
+pub(crate) fn commit_made(
+    conn: &mut Connection,
+    logs: &[(String, i64, String)],
+    seqs: &[i64],
+) -> rusqlite::Result<()> {
     let tx = conn.transaction()?;
     {
-        let mut stmt = tx.prepare_cached("DELETE FROM pending_deliveries WHERE seq = ?1")?;
+        let mut insert =
+            tx.prepare_cached("INSERT INTO log_events (grp, at, message) VALUES (?1, ?2, ?3)")?;
+        for (group, at, message) in logs {
+            insert.execute(params![group, at, message])?;
+        }
+        let mut delete = tx.prepare_cached("DELETE FROM pending_deliveries WHERE seq = ?1")?;
         for seq in seqs {
-            stmt.execute([seq])?;
+            delete.execute([seq])?;
         }
     }
     tx.commit()

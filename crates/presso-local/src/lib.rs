@@ -24,6 +24,7 @@ pub mod iot;
 pub mod realtime;
 pub mod server;
 pub mod stepfunctions;
+pub mod transport;
 pub mod usage;
 
 pub use config::{Config, Storage};
@@ -88,6 +89,13 @@ pub async fn run(
         events,
         meter: Arc::new(usage::Meter::default()),
     });
+    // The functions presso hosts reach its AWS APIs in-process, not over loopback sockets
+    // (for as long as this router lives: until presso stops).
+    let aws_router = Arc::new(server::router(state.clone()));
+    presso_aws::system::install_host_transport(
+        &app::host::endpoint_url(listener.local_addr()?),
+        transport::InProcess::client(&aws_router),
+    );
     // The template's app (functions, HTTP API, the apps): see `app`.
     let hosted = app::host::start_for(&config, listener.local_addr()?, &state).await?;
     let event_targets = state.events.targets.clone();
@@ -109,6 +117,8 @@ pub async fn run(
     // Upgraded WebSockets outlive axum's graceful shutdown; the broker ends them (and the TCP
     // listener) itself.
     broker.shutdown().await;
+    // The hosted functions' transport lets go of the services with it.
+    drop(aws_router);
     event_targets.set_state_machines(Arc::new(app::host::Stopped));
     tracing::info!("presso stopped");
     Ok(())
