@@ -379,6 +379,12 @@ pub async fn run(options: Options) -> Result<Report> {
         let _ = j.await;
     }
     let elapsed = t0.elapsed();
+    // A journey ends with the customer's messages; the display's `OrderCompleted` is a
+    // publish of its own and can trail them: give the last ones a moment before closing.
+    let grace = Instant::now() + Duration::from_secs(2);
+    while !shared.completes.lock().expect("completes").is_empty() && Instant::now() < grace {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     live.abort();
     if !options.quiet && std::io::stderr().is_terminal() {
         eprintln!();
